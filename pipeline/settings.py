@@ -1,0 +1,108 @@
+"""The one settings object. Only this module reads the environment.
+
+Every setting has an environment twin with the prefix ``NEWSLINE_``; nested groups use
+``__`` (``NEWSLINE_INGEST__MAX_BODY_BYTES``). Connection settings are flat because
+deployments know them by these names (``NEWSLINE_KAFKA_BOOTSTRAP_SERVERS``).
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+SecurityProtocol = Literal["PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL"]
+SaslMechanism = Literal["PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512"]
+
+
+class IngestLimits(BaseModel):
+    """Caps that keep one hostile article from hurting the worker (all have safe defaults)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    max_body_bytes: int = Field(
+        default=5_000_000, gt=0, description="Largest accepted record value, in bytes."
+    )
+    max_sentences: int = Field(
+        default=2_000, gt=0, description="Sentences kept per article; the rest are dropped."
+    )
+    max_sentence_chars: int = Field(
+        default=2_000, gt=0, description="A longer run without punctuation is cut here."
+    )
+
+
+class LocalBrokerSettings(BaseModel):
+    """The single-node Apache Kafka that ``newsline broker start`` runs (KRaft mode)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    data_dir: Path = Field(
+        default=Path("var/broker"), description="Kafka logs, config, pid and broker.log."
+    )
+    port: int = Field(default=9092, gt=0, lt=65536, description="Client listener port.")
+    controller_port: int | None = Field(
+        default=None, description="KRaft controller port; default port + 1."
+    )
+    cache_dir: Path = Field(
+        default=Path.home() / ".cache" / "newsline" / "kafka",
+        description="Where the Maven-resolved Kafka jars are kept between runs.",
+    )
+    heap: str = Field(default="512m", description="Java heap (-Xmx) of the broker.")
+    start_timeout_s: float = Field(default=90.0, gt=0)
+
+
+class Settings(BaseSettings):
+    """newsline configuration; see README "Settings" for every name."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="NEWSLINE_",
+        env_nested_delimiter="__",
+        frozen=True,
+        extra="ignore",
+    )
+
+    kafka_bootstrap_servers: str = Field(
+        default="127.0.0.1:9092", description="host:port[,host:port...] of the brokers."
+    )
+    kafka_security_protocol: SecurityProtocol = "PLAINTEXT"
+    kafka_sasl_mechanism: SaslMechanism = "SCRAM-SHA-512"
+    kafka_sasl_username: str | None = None
+    kafka_sasl_password: SecretStr | None = None
+    kafka_ssl_cafile: Path | None = Field(
+        default=None, description="CA bundle (PEM) that signed the brokers' certificates."
+    )
+
+    app_id: str = Field(
+        default="newsline", description="Faust app id: consumer group and state prefix."
+    )
+    topic_prefix: str = Field(
+        default="", description="Prepended to every topic name, e.g. 'staging.'."
+    )
+    topic_partitions: int = Field(default=4, gt=0)
+    topic_replication_factor: int = Field(default=1, gt=0)
+    data_dir: Path = Field(
+        default=Path("var/newsline"), description="Worker state (RocksDB tables)."
+    )
+    web_port: int = Field(default=6066, gt=0, description="Worker's faust web port.")
+    process_workers: int = Field(
+        default=0, ge=0, description="CPU worker processes for extraction; 0 = one per core."
+    )
+    batch_size: int = Field(default=32, gt=0, description="Records per processing batch.")
+    batch_within_s: float = Field(
+        default=0.2, gt=0, description="Longest wait to fill a batch, in seconds."
+    )
+    ingest: IngestLimits = IngestLimits()
+    broker: LocalBrokerSettings = LocalBrokerSettings()
+
+    def topic(self, name: str) -> str:
+        """The full name of a pipeline topic, with the deployment's prefix."""
+        return f"{self.topic_prefix}{name}"
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """The process-wide settings, read from the environment once."""
+    return Settings()

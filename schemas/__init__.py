@@ -1,0 +1,38 @@
+"""The records on every newsline topic, as frozen pydantic models.
+
+``python -m schemas.export`` writes their JSON Schema next to this file for consumers
+written in other languages.
+"""
+
+from schemas.base import SCHEMA_VERSION, WireModel
+from schemas.deadletter import DeadLetter, encode_original
+from schemas.enriched import (
+    Claim,
+    DateMention,
+    DuplicateVerdict,
+    EnrichedArticle,
+    Entity,
+    Quantity,
+    Sentence,
+    SentenceRef,
+    Speaker,
+)
+from schemas.raw import RawArticle, derive_article_id
+
+__all__ = [
+    "SCHEMA_VERSION",
+    "Claim",
+    "DateMention",
+    "DeadLetter",
+    "DuplicateVerdict",
+    "EnrichedArticle",
+    "Entity",
+    "Quantity",
+    "RawArticle",
+    "Sentence",
+    "SentenceRef",
+    "Speaker",
+    "WireModel",
+    "derive_article_id",
+    "encode_original",
+]
