@@ -28,7 +28,10 @@ class RawArticle(WireModel):
     """One article as a crawler saw it. Key on the topic: ``article_id``."""
 
     schema_version: Literal[1] = SCHEMA_VERSION
+    # The default is never kept: the validator below derives an id when none is given;
+    # it exists so the JSON Schema tells producers that the field is optional.
     article_id: str = Field(
+        default="",
         min_length=1,
         max_length=200,
         description="Producer's id; derived from (source, url or body) when absent.",

@@ -1,0 +1,60 @@
+# newsline tasks: the README, CI and developers all use these targets.
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+NEWSLINE := $(BIN)/newsline
+STAMP := $(VENV)/.installed
+
+.DEFAULT_GOAL := help
+.PHONY: help install run test test-unit test-integration lint format typecheck schemas \
+	broker-start broker-stop bench clean
+
+help: ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-18s %s\n", $$1, $$2}'
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+	$(BIN)/pip install -q -e '.[dev]'
+	touch $(STAMP)
+
+install: $(STAMP) ## create .venv and install newsline with its test and dev tools
+
+broker-start: install ## start the local Apache Kafka broker (127.0.0.1:9092)
+	$(NEWSLINE) broker start
+
+broker-stop: install ## stop the local broker
+	$(NEWSLINE) broker stop
+
+run: broker-start ## replay seeds/ through a worker and print what came out
+	$(NEWSLINE) run seeds/
+
+test: install ## unit and integration tests (starts a local broker when none is given)
+	$(BIN)/pytest
+
+test-unit: install ## unit tests only (no broker)
+	$(BIN)/pytest tests/unit
+
+test-integration: install ## integration tests against a real broker
+	$(BIN)/pytest tests/integration
+
+lint: install ## ruff and mypy
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
+
+format: install ## apply ruff's fixes and formatting
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+
+typecheck: install ## mypy strict on the source packages
+	$(BIN)/mypy
+
+schemas: install ## re-export the JSON Schema files under schemas/
+	$(BIN)/python -m schemas.export
+
+bench: install ## print the benchmark figures
+	$(BIN)/python bench/extraction.py
+
+clean: ## remove the venv and local state (not the broker's jar cache)
+	rm -rf $(VENV) var out .pytest_cache .mypy_cache .ruff_cache

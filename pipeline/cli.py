@@ -1,0 +1,326 @@
+"""The ``newsline`` command: broker, worker, replay, tail, extract, run."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+from pipeline.settings import Settings, get_settings
+
+EPILOG = """\
+Every option has an environment twin (NEWSLINE_...), and so does every setting that has
+no option; see README "Settings". Connection: NEWSLINE_KAFKA_BOOTSTRAP_SERVERS
+(default 127.0.0.1:9092), NEWSLINE_KAFKA_SECURITY_PROTOCOL, NEWSLINE_KAFKA_SASL_*.
+
+A first session:
+  newsline broker start            # a local Apache Kafka (KRaft) on 127.0.0.1:9092
+  newsline run seeds/              # worker + replay + summary of what came out
+  newsline tail articles.enriched --from-beginning --limit 5
+  newsline extract seeds/ --out out/   # the same stages, no broker
+"""
+
+Handler = Callable[[argparse.Namespace, Settings], int]
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the ``newsline`` command."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    handler: Handler = args.handler
+    try:
+        return handler(args, get_settings())
+    except KeyboardInterrupt:
+        return 130
+    except CliError as error:
+        print(f"newsline: {error}", file=sys.stderr)
+        return 2
+
+
+class CliError(Exception):
+    """An error the user can act on; shown without a traceback."""
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser, with one sub-command per job."""
+    parser = argparse.ArgumentParser(
+        prog="newsline",
+        description="Kafka-native news ingestion: clean, dedupe and enrich articles.",
+        epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    commands = parser.add_subparsers(title="commands", required=True, metavar="COMMAND")
+    _add_broker(commands)
+    _add_worker(commands)
+    _add_replay(commands)
+    _add_tail(commands)
+    _add_extract(commands)
+    _add_run(commands)
+    return parser
+
+
+def _command(
+    commands: Any, name: str, handler: Handler, help_text: str, description: str
+) -> argparse.ArgumentParser:
+    sub: argparse.ArgumentParser = commands.add_parser(
+        name,
+        help=help_text,
+        description=description,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    sub.set_defaults(handler=handler)
+    return sub
+
+
+# -- broker -------------------------------------------------------------------------
+
+
+def _add_broker(commands: Any) -> None:
+    broker = _command(
+        commands,
+        "broker",
+        _no_action,
+        "run a local single-node Apache Kafka (KRaft)",
+        "Start, stop or check a local Apache Kafka broker run from jars that Maven\n"
+        "resolves (needs java and mvn). For an existing cluster set\n"
+        "NEWSLINE_KAFKA_BOOTSTRAP_SERVERS instead; with Docker use deploy/compose.yaml.",
+    )
+    actions = broker.add_subparsers(title="actions", required=True, metavar="ACTION")
+    for name, handler, text in (
+        ("start", _broker_start, "start in the background; wait until it answers"),
+        ("stop", _broker_stop, "stop it (SIGTERM, then SIGKILL after 30 s)"),
+        ("status", _broker_status, "say whether it runs and answers"),
+    ):
+        action = _command(actions, name, handler, text, text)
+        action.add_argument(
+            "--data-dir",
+            type=Path,
+            help="logs, config and pid (env NEWSLINE_BROKER__DATA_DIR; default var/broker)",
+        )
+        action.add_argument(
+            "--port",
+            type=int,
+            help="client port on 127.0.0.1 (env NEWSLINE_BROKER__PORT; default 9092)",
+        )
+
+
+def _no_action(args: argparse.Namespace, settings: Settings) -> int:
+    return 2
+
+
+def _broker_settings(args: argparse.Namespace, settings: Settings) -> Any:
+    overrides = {
+        key: value
+        for key, value in (("data_dir", args.data_dir), ("port", args.port))
+        if value is not None
+    }
+    return settings.broker.model_copy(update=overrides)
+
+
+def _broker_start(args: argparse.Namespace, settings: Settings) -> int:
+    from pipeline import broker
+
+    config = _broker_settings(args, settings)
+    try:
+        info = broker.start_broker(config, progress=_say)
+    except broker.BrokerError as error:
+        raise CliError(str(error)) from error
+    state = "already running" if info.already_running else f"started in {info.started_in_s:.1f} s"
+    _say(f"broker {state} (pid {info.pid}, data {info.data_dir})")
+    print(info.bootstrap)
+    return 0
+
+
+def _broker_stop(args: argparse.Namespace, settings: Settings) -> int:
+    from pipeline import broker
+
+    stopped = broker.stop_broker(_broker_settings(args, settings))
+    _say("broker stopped" if stopped else "no broker was running")
+    return 0
+
+
+def _broker_status(args: argparse.Namespace, settings: Settings) -> int:
+    from pipeline import broker
+
+    info = broker.broker_status(_broker_settings(args, settings))
+    if info is None:
+        print("not running")
+        return 1
+    print(f"running: {info.bootstrap} (pid {info.pid}, data {info.data_dir})")
+    return 0
+
+
+def _say(message: str) -> None:
+    print(message, file=sys.stderr)
+
+
+# -- worker -------------------------------------------------------------------------
+
+
+def _add_worker(commands: Any) -> None:
+    _command(
+        commands,
+        "worker",
+        _worker,
+        "run the pipeline's faust agents",
+        "Run every stage's agent until stopped (Ctrl-C or SIGTERM). Start more workers\n"
+        "with the same NEWSLINE_APP_ID to share the partitions; give each its own\n"
+        "NEWSLINE_WEB_PORT and NEWSLINE_DATA_DIR.",
+    )
+
+
+def _worker(args: argparse.Namespace, settings: Settings) -> int:
+    from pipeline.worker import run_worker
+
+    run_worker(settings)
+    return 0
+
+
+# -- replay -------------------------------------------------------------------------
+
+
+def _add_replay(commands: Any) -> None:
+    replay = _command(
+        commands,
+        "replay",
+        _replay,
+        "produce corpus files to articles.raw",
+        "Send .txt, .html, .html.gz and .jsonl (one RawArticle per line) files, or the\n"
+        "files in folders, to articles.raw keyed by article_id. A .txt file's source\n"
+        "is its file name without the extension.",
+    )
+    replay.add_argument("paths", nargs="+", type=Path, metavar="PATH")
+    replay.add_argument(
+        "--repeat", type=int, default=1, help="send N copies with distinct article_ids"
+    )
+    replay.add_argument("--rate", type=float, help="at most R articles per second")
+    replay.add_argument(
+        "--progress",
+        action=argparse.BooleanOptionalAction,
+        help="progress bar (default: on a terminal only)",
+    )
+
+
+def _replay(args: argparse.Namespace, settings: Settings) -> int:
+    from pipeline.replay import replay
+
+    if args.repeat < 1:
+        raise CliError("--repeat must be at least 1")
+    report = asyncio.run(
+        replay(
+            settings,
+            _existing(args.paths),
+            repeat=args.repeat,
+            rate=args.rate,
+            show_progress=args.progress,
+        )
+    )
+    rate = report.sent / report.seconds if report.seconds else 0.0
+    _say(f"sent {report.sent} articles in {report.seconds:.1f} s ({rate:.0f}/s)")
+    return 0
+
+
+def _existing(paths: Sequence[Path]) -> list[Path]:
+    missing = [str(p) for p in paths if not p.exists()]
+    if missing:
+        raise CliError(f"no such file or folder: {', '.join(missing)}")
+    return list(paths)
+
+
+# -- tail ---------------------------------------------------------------------------
+
+
+def _add_tail(commands: Any) -> None:
+    tail = _command(
+        commands,
+        "tail",
+        _tail,
+        "print a topic's records as JSON lines",
+        "Print records of TOPIC (a pipeline topic such as articles.enriched gets the\n"
+        "NEWSLINE_TOPIC_PREFIX) as one JSON document per line on stdout.",
+    )
+    tail.add_argument("topic", metavar="TOPIC")
+    tail.add_argument("--from-beginning", action="store_true", help="start at offset 0")
+    tail.add_argument("--limit", type=int, help="stop after N records")
+    tail.add_argument(
+        "--timeout", type=float, help="stop after S seconds without a new record"
+    )
+
+
+def _tail(args: argparse.Namespace, settings: Settings) -> int:
+    from pipeline.tail import tail
+
+    asyncio.run(
+        tail(
+            settings,
+            args.topic,
+            out=sys.stdout,
+            from_beginning=args.from_beginning,
+            limit=args.limit,
+            idle_timeout=args.timeout,
+        )
+    )
+    return 0
+
+
+# -- extract ------------------------------------------------------------------------
+
+
+def _add_extract(commands: Any) -> None:
+    extract = _command(
+        commands,
+        "extract",
+        _extract,
+        "run the stages in-process, without a broker",
+        "Run the pipeline's stages over corpus files in the order given and write one\n"
+        "<topic>.jsonl per output topic into --out. Same stage code as the service.",
+    )
+    extract.add_argument("paths", nargs="+", type=Path, metavar="PATH")
+    extract.add_argument("--out", type=Path, required=True, help="output folder")
+    extract.add_argument(
+        "--progress", action=argparse.BooleanOptionalAction, help="progress bar"
+    )
+
+
+def _extract(args: argparse.Namespace, settings: Settings) -> int:
+    from pipeline.extract import extract
+
+    counts = extract(settings, _existing(args.paths), args.out, show_progress=args.progress)
+    for topic, count in counts.items():
+        _say(f"{args.out / (topic + '.jsonl')}: {count} records")
+    return 0
+
+
+# -- run ----------------------------------------------------------------------------
+
+
+def _add_run(commands: Any) -> None:
+    run = _command(
+        commands,
+        "run",
+        _run,
+        "worker + replay + summary, in one go",
+        "Start a worker, replay PATH... through it, wait until every article reached\n"
+        "articles.enriched or articles.deadletter, print a summary, stop the worker.",
+    )
+    run.add_argument("paths", nargs="+", type=Path, metavar="PATH")
+    run.add_argument(
+        "--timeout", type=float, default=180.0, help="give up after S seconds (180)"
+    )
+
+
+def _run(args: argparse.Namespace, settings: Settings) -> int:
+    from pipeline.run import RunError, run
+
+    try:
+        run(settings, _existing(args.paths), out=sys.stdout, timeout=args.timeout)
+    except RunError as error:
+        raise CliError(str(error)) from error
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

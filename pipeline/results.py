@@ -1,0 +1,114 @@
+"""Reading what the pipeline published for a given set of inputs."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Collection
+from dataclasses import dataclass, field
+
+from aiokafka import AIOKafkaConsumer, TopicPartition
+
+from pipeline.codec import decode
+from pipeline.kafka import MAX_RECORD_BYTES, aiokafka_options
+from pipeline.settings import Settings
+from pipeline.topics import DEADLETTER, ENRICHED, OUTPUTS, topic_name
+from schemas import DeadLetter, EnrichedArticle
+
+Offsets = dict[TopicPartition, int]
+
+
+@dataclass
+class Results:
+    """The outcome records seen per article_id (the last one wins on redelivery)."""
+
+    enriched: dict[str, EnrichedArticle] = field(default_factory=dict)
+    dead: dict[str, DeadLetter] = field(default_factory=dict)
+    dead_without_id: list[DeadLetter] = field(default_factory=list)
+
+    def done(self) -> set[str]:
+        """article_ids that reached an outcome."""
+        return set(self.enriched) | set(self.dead)
+
+    def count(self) -> int:
+        """Records seen, counting dead letters without an article_id."""
+        return len(self.enriched) + len(self.dead) + len(self.dead_without_id)
+
+
+def _consumer(settings: Settings) -> AIOKafkaConsumer:
+    return AIOKafkaConsumer(
+        **aiokafka_options(settings),
+        group_id=None,
+        enable_auto_commit=False,
+        max_partition_fetch_bytes=MAX_RECORD_BYTES,
+        fetch_max_bytes=MAX_RECORD_BYTES,
+    )
+
+
+async def output_offsets(settings: Settings) -> Offsets:
+    """Current end offsets of the output topics: a mark to read new results from."""
+    consumer = _consumer(settings)
+    await consumer.start()
+    try:
+        partitions = await _partitions(consumer, settings)
+        return dict(await consumer.end_offsets(partitions))
+    finally:
+        await consumer.stop()
+
+
+async def _partitions(
+    consumer: AIOKafkaConsumer, settings: Settings
+) -> list[TopicPartition]:
+    await consumer.topics()  # refreshes the metadata that partitions_for_topic reads
+    return [
+        TopicPartition(name, partition)
+        for name in (topic_name(settings, spec) for spec in OUTPUTS)
+        for partition in sorted(consumer.partitions_for_topic(name) or ())
+    ]
+
+
+async def collect(
+    settings: Settings,
+    since: Offsets,
+    *,
+    expect: Collection[str | None],
+    timeout: float,
+) -> Results:
+    """Read outputs after ``since`` until every expected article_id has an outcome.
+
+    Expected ``None`` ids (records without a usable key) count as dead letters without
+    an id. Returns what arrived when done or when ``timeout`` seconds have passed.
+    """
+    wanted = {key for key in expect if key is not None}
+    anonymous = sum(1 for key in expect if key is None)
+    results, deadline = Results(), time.monotonic() + timeout
+    consumer = _consumer(settings)
+    await consumer.start()
+    try:
+        consumer.assign(list(since))
+        for partition, offset in since.items():
+            consumer.seek(partition, offset)
+        while not _complete(results, wanted, anonymous) and time.monotonic() < deadline:
+            batch = await consumer.getmany(timeout_ms=500)
+            for records in batch.values():
+                for record in records:
+                    _add(results, settings, record.topic, record.value or b"")
+    finally:
+        await consumer.stop()
+    return results
+
+
+def _complete(results: Results, wanted: set[str], anonymous: int) -> bool:
+    return wanted <= results.done() and len(results.dead_without_id) >= anonymous
+
+
+def _add(results: Results, settings: Settings, topic: str, value: bytes) -> None:
+    if topic == topic_name(settings, ENRICHED):
+        article = decode(EnrichedArticle, value)
+        results.enriched[article.article_id] = article
+    elif topic == topic_name(settings, DEADLETTER):
+        letter = decode(DeadLetter, value)
+        if letter.article_id is None:
+            results.dead_without_id.append(letter)
+        else:
+            results.dead[letter.article_id] = letter
+

@@ -1,0 +1,58 @@
+"""``newsline run``: a worker, a replay of a corpus, and a summary of what came out."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Sequence
+from pathlib import Path
+from typing import IO
+
+from pipeline.kafka import ensure_topics
+from pipeline.replay import replay
+from pipeline.results import Results, collect, output_offsets
+from pipeline.settings import Settings
+from pipeline.supervise import WorkerProcess
+
+
+class RunError(Exception):
+    """The run could not finish; the message says why."""
+
+
+def run(settings: Settings, paths: Sequence[Path], *, out: IO[str], timeout: float) -> Results:
+    """Replay ``paths`` through a fresh worker and print what the pipeline published."""
+    asyncio.run(ensure_topics(settings))
+    since = asyncio.run(output_offsets(settings))
+    log_path = settings.data_dir / "worker.log"
+    with WorkerProcess(log_path=log_path) as worker:
+        out.write(f"worker started (log: {log_path})\n")
+        report = asyncio.run(replay(settings, paths))
+        out.write(f"replayed {report.sent} articles in {report.seconds:.1f} s\n")
+        results = asyncio.run(collect(settings, since, expect=report.keys, timeout=timeout))
+        if not worker.alive():
+            raise RunError(f"the worker stopped:\n{worker.log_tail()}")
+    missing = {key for key in report.keys if key} - results.done()
+    out.write(summarise(results))
+    if missing:
+        raise RunError(
+            f"{len(missing)} articles had no outcome after {timeout:.0f} s; "
+            f"see {log_path}"
+        )
+    return results
+
+
+def summarise(results: Results) -> str:
+    """A short, human-readable account of the outcome records."""
+    lines = [f"\narticles.enriched: {len(results.enriched)} articles"]
+    for article in results.enriched.values():
+        boilerplate = sum(s.boilerplate for s in article.sentences)
+        first = next((s.text for s in article.sentences if not s.boilerplate), "")
+        lines.append(
+            f"  {article.article_id}  {article.source}  lang={article.language}  "
+            f"{len(article.sentences)} sentences ({boilerplate} boilerplate)  "
+            f"claims={len(article.claims)}"
+        )
+        lines.append(f"      {first[:100]}")
+    letters = [*results.dead.values(), *results.dead_without_id]
+    lines.append(f"articles.deadletter: {len(letters)} records")
+    lines += [f"  {d.article_id}  {d.error_type}: {d.reason}" for d in letters]
+    return "\n".join(lines) + "\n"

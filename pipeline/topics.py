@@ -1,0 +1,38 @@
+"""Every topic of the pipeline, declared once, as data."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from pipeline.settings import Settings
+
+
+@dataclass(frozen=True)
+class TopicSpec:
+    """A pipeline topic: its base name (before the deployment prefix) and its role."""
+
+    name: str
+    record: str
+    key: str
+    compacted: bool = False
+
+
+RAW = TopicSpec("articles.raw", record="RawArticle", key="article_id")
+ENRICHED = TopicSpec("articles.enriched", record="EnrichedArticle", key="article_id")
+DEADLETTER = TopicSpec("articles.deadletter", record="DeadLetter", key="article_id")
+
+#: Topics the pipeline reads or writes today, in flow order.
+ALL: tuple[TopicSpec, ...] = (RAW, ENRICHED, DEADLETTER)
+
+#: Topics a consumer of the pipeline's results reads.
+OUTPUTS: tuple[TopicSpec, ...] = (ENRICHED, DEADLETTER)
+
+
+def topic_name(settings: Settings, spec: TopicSpec) -> str:
+    """The topic's name on the cluster, with the deployment's prefix."""
+    return settings.topic(spec.name)
+
+
+def spec_for(name: str) -> TopicSpec | None:
+    """The spec of a base topic name, or None for a topic the pipeline does not own."""
+    return next((spec for spec in ALL if spec.name == name), None)
