@@ -1,7 +1,7 @@
 """Ingest agent.
 
-Consumes ``articles.raw``: key article_id, value a RawArticle as JSON bytes (read raw so a
-bad record reaches this code with its original bytes).
+Consumes ``articles.raw``: key article_id, value a RawArticle as JSON bytes (read raw,
+so a bad record reaches this code with its original bytes).
 Emits ``articles.enriched`` (key article_id, EnrichedArticle); until the dedupe and
 claims stages exist this is the pipeline's last stage.
 Bad input (not UTF-8, not JSON, wrong fields, empty, oversized, HTML without text, or a
@@ -31,11 +31,17 @@ log = logging.getLogger(__name__)
 
 @app.agent(channels[RAW.name])
 async def ingest(stream: faust.StreamT[bytes]) -> None:
-    async for events in stream.take_events(
+    # take_events is on faust.Stream but missing from the StreamT interface.
+    async for events in stream.take_events(  # type: ignore[attr-defined]
         settings.batch_size, within=settings.batch_within_s
     ):
         results = await _process([event.value for event in events])
-        await publish([_route(event, result) for event, result in zip(events, results)])
+        await publish(
+            [
+                _route(event, result)
+                for event, result in zip(events, results, strict=True)
+            ]
+        )
 
 
 async def _process(values: list[bytes]) -> Sequence[EnrichedArticle | Rejection]:

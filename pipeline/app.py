@@ -34,6 +34,7 @@ def create_app(settings: Settings) -> faust.App:
         value_serializer="raw",
         autodiscover=False,
         web_host="127.0.0.1",
+        web_bind="127.0.0.1",
         web_port=settings.web_port,
         producer_acks=-1,
         producer_max_request_size=MAX_RECORD_BYTES,

@@ -86,7 +86,8 @@ def _add_broker(commands: Any) -> None:
         "run a local single-node Apache Kafka (KRaft)",
         "Start, stop or check a local Apache Kafka broker run from jars that Maven\n"
         "resolves (needs java and mvn). For an existing cluster set\n"
-        "NEWSLINE_KAFKA_BOOTSTRAP_SERVERS instead; with Docker use deploy/compose.yaml.",
+        "NEWSLINE_KAFKA_BOOTSTRAP_SERVERS instead; with Docker use\n"
+        "deploy/compose.yaml.",
     )
     actions = broker.add_subparsers(title="actions", required=True, metavar="ACTION")
     for name, handler, text in (
@@ -98,7 +99,7 @@ def _add_broker(commands: Any) -> None:
         action.add_argument(
             "--data-dir",
             type=Path,
-            help="logs, config and pid (env NEWSLINE_BROKER__DATA_DIR; default var/broker)",
+            help="logs, config and pid (NEWSLINE_BROKER__DATA_DIR; var/broker)",
         )
         action.add_argument(
             "--port",
@@ -128,7 +129,11 @@ def _broker_start(args: argparse.Namespace, settings: Settings) -> int:
         info = broker.start_broker(config, progress=_say)
     except broker.BrokerError as error:
         raise CliError(str(error)) from error
-    state = "already running" if info.already_running else f"started in {info.started_in_s:.1f} s"
+    state = (
+        "already running"
+        if info.already_running
+        else f"started in {info.started_in_s:.1f} s"
+    )
     _say(f"broker {state} (pid {info.pid}, data {info.data_dir})")
     print(info.bootstrap)
     return 0
@@ -166,9 +171,9 @@ def _add_worker(commands: Any) -> None:
         "worker",
         _worker,
         "run the pipeline's faust agents",
-        "Run every stage's agent until stopped (Ctrl-C or SIGTERM). Start more workers\n"
-        "with the same NEWSLINE_APP_ID to share the partitions; give each its own\n"
-        "NEWSLINE_WEB_PORT and NEWSLINE_DATA_DIR.",
+        "Run every stage's agent until stopped (Ctrl-C or SIGTERM). Start more\n"
+        "workers with the same NEWSLINE_APP_ID to share the partitions; give each\n"
+        "its own NEWSLINE_WEB_PORT and NEWSLINE_DATA_DIR.",
     )
 
 
@@ -188,9 +193,9 @@ def _add_replay(commands: Any) -> None:
         "replay",
         _replay,
         "produce corpus files to articles.raw",
-        "Send .txt, .html, .html.gz and .jsonl (one RawArticle per line) files, or the\n"
-        "files in folders, to articles.raw keyed by article_id. A .txt file's source\n"
-        "is its file name without the extension.",
+        "Send .txt, .html, .html.gz and .jsonl (one RawArticle per line) files, or\n"
+        "the files in folders, to articles.raw keyed by article_id. A .txt file's\n"
+        "source is its file name without the extension.",
     )
     replay.add_argument("paths", nargs="+", type=Path, metavar="PATH")
     replay.add_argument(
@@ -288,7 +293,9 @@ def _add_extract(commands: Any) -> None:
 def _extract(args: argparse.Namespace, settings: Settings) -> int:
     from pipeline.extract import extract
 
-    counts = extract(settings, _existing(args.paths), args.out, show_progress=args.progress)
+    counts = extract(
+        settings, _existing(args.paths), args.out, show_progress=args.progress
+    )
     for topic, count in counts.items():
         _say(f"{args.out / (topic + '.jsonl')}: {count} records")
     return 0

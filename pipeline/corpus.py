@@ -22,7 +22,7 @@ SUFFIXES = (".txt", ".html", ".htm", ".html.gz", ".htm.gz", ".jsonl")
 
 @dataclass(frozen=True)
 class SourceRecord:
-    """One record for ``articles.raw``: its key (the article_id when known) and value."""
+    """One record for ``articles.raw``: key (the article_id when known) and value."""
 
     key: str | None
     value: bytes
@@ -80,7 +80,11 @@ def _html_article(path: Path) -> RawArticle:
     if path.name.lower().endswith(".gz"):
         raw = gzip.decompress(raw)
     return RawArticle.model_validate(
-        {"source": _source_name(path), "content_type": "text/html", "body": _decode(raw)}
+        {
+            "source": _source_name(path),
+            "content_type": "text/html",
+            "body": _decode(raw),
+        }
     )
 
 
@@ -111,7 +115,7 @@ def _jsonl_key(value: bytes) -> str | None:
 
 
 def repeated(record: SourceRecord, copy: int) -> SourceRecord:
-    """Copy number ``copy`` of a record, with its own article_id (copy 0 is unchanged)."""
+    """Copy ``copy`` of a record, with its own article_id (copy 0 is the record)."""
     if copy == 0 or record.key is None:
         return record
     data = orjson.loads(record.value)

@@ -50,12 +50,16 @@ async def _run_stages(
     disable = None if show_progress is None else not show_progress
     outputs: list[Output] = []
     try:
-        with tqdm(total=len(records), unit="article", disable=disable, file=sys.stderr) as bar:
+        with tqdm(
+            total=len(records), unit="article", disable=disable, file=sys.stderr
+        ) as bar:
             for start in range(0, len(records), CHUNK):
                 chunk = records[start : start + CHUNK]
                 values = [record.value for record in chunk]
                 results = await pool.map(ingest_record, values, limits=settings.ingest)
-                outputs += [_route(r, result) for r, result in zip(chunk, results)]
+                outputs += [
+                    _route(r, result) for r, result in zip(chunk, results, strict=True)
+                ]
                 bar.update(len(chunk))
     finally:
         pool.shutdown()

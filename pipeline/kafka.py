@@ -1,4 +1,4 @@
-"""Connection options for every Kafka client newsline makes, from the one settings object.
+"""Connection options for every Kafka client newsline makes, from the settings object.
 
 faust (the worker) and aiokafka (replay, tail, admin) take the same facts in different
 shapes; both are derived here so a SASL or TLS deployment changes settings only.
@@ -7,6 +7,7 @@ shapes; both are derived here so a SASL or TLS deployment changes settings only.
 from __future__ import annotations
 
 import ssl
+from contextlib import suppress
 from typing import Any
 
 import faust
@@ -90,10 +91,9 @@ async def ensure_topics(settings: Settings) -> list[str]:
             if topic_name(settings, spec) not in existing
         ]
         if missing:
-            try:
+            # Another client may create them between our list and our create.
+            with suppress(TopicAlreadyExistsError):
                 await admin.create_topics(missing)
-            except TopicAlreadyExistsError:
-                pass  # another client created them between our list and create
         return [t.name for t in missing]
     finally:
         await admin.close()

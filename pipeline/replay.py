@@ -73,7 +73,9 @@ async def _send_all(
     disable = None if show_progress is None else not show_progress
     started = time.monotonic()
     pending = []
-    with tqdm(total=len(records), unit="article", disable=disable, file=sys.stderr) as bar:
+    with tqdm(
+        total=len(records), unit="article", disable=disable, file=sys.stderr
+    ) as bar:
         for record in records:
             if rate:
                 await _pace(started, report.sent, rate)

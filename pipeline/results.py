@@ -111,4 +111,3 @@ def _add(results: Results, settings: Settings, topic: str, value: bytes) -> None
             results.dead_without_id.append(letter)
         else:
             results.dead[letter.article_id] = letter
-

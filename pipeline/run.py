@@ -18,7 +18,9 @@ class RunError(Exception):
     """The run could not finish; the message says why."""
 
 
-def run(settings: Settings, paths: Sequence[Path], *, out: IO[str], timeout: float) -> Results:
+def run(
+    settings: Settings, paths: Sequence[Path], *, out: IO[str], timeout: float
+) -> Results:
     """Replay ``paths`` through a fresh worker and print what the pipeline published."""
     asyncio.run(ensure_topics(settings))
     since = asyncio.run(output_offsets(settings))
@@ -27,7 +29,9 @@ def run(settings: Settings, paths: Sequence[Path], *, out: IO[str], timeout: flo
         out.write(f"worker started (log: {log_path})\n")
         report = asyncio.run(replay(settings, paths))
         out.write(f"replayed {report.sent} articles in {report.seconds:.1f} s\n")
-        results = asyncio.run(collect(settings, since, expect=report.keys, timeout=timeout))
+        results = asyncio.run(
+            collect(settings, since, expect=report.keys, timeout=timeout)
+        )
         if not worker.alive():
             raise RunError(f"the worker stopped:\n{worker.log_tail()}")
     missing = {key for key in report.keys if key} - results.done()

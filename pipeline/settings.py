@@ -19,7 +19,7 @@ SaslMechanism = Literal["PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512"]
 
 
 class IngestLimits(BaseModel):
-    """Caps that keep one hostile article from hurting the worker (all have safe defaults)."""
+    """Caps that keep one hostile article from hurting the worker (safe defaults)."""
 
     model_config = ConfigDict(frozen=True)
 
@@ -27,7 +27,9 @@ class IngestLimits(BaseModel):
         default=5_000_000, gt=0, description="Largest accepted record value, in bytes."
     )
     max_sentences: int = Field(
-        default=2_000, gt=0, description="Sentences kept per article; the rest are dropped."
+        default=2_000,
+        gt=0,
+        description="Sentences kept per article; the rest are dropped.",
     )
     max_sentence_chars: int = Field(
         default=2_000, gt=0, description="A longer run without punctuation is cut here."
@@ -40,7 +42,8 @@ class LocalBrokerSettings(BaseModel):
     model_config = ConfigDict(frozen=True)
 
     data_dir: Path = Field(
-        default=Path("var/broker"), description="Kafka logs, config, pid and broker.log."
+        default=Path("var/broker"),
+        description="Kafka logs, config, pid and broker.log.",
     )
     port: int = Field(default=9092, gt=0, lt=65536, description="Client listener port.")
     controller_port: int | None = Field(
@@ -72,7 +75,8 @@ class Settings(BaseSettings):
     kafka_sasl_username: str | None = None
     kafka_sasl_password: SecretStr | None = None
     kafka_ssl_cafile: Path | None = Field(
-        default=None, description="CA bundle (PEM) that signed the brokers' certificates."
+        default=None,
+        description="CA bundle (PEM) that signed the brokers' certificates.",
     )
 
     app_id: str = Field(
@@ -88,9 +92,13 @@ class Settings(BaseSettings):
     )
     web_port: int = Field(default=6066, gt=0, description="Worker's faust web port.")
     process_workers: int = Field(
-        default=0, ge=0, description="CPU worker processes for extraction; 0 = one per core."
+        default=0,
+        ge=0,
+        description="CPU worker processes for extraction; 0 = one per core.",
     )
-    batch_size: int = Field(default=32, gt=0, description="Records per processing batch.")
+    batch_size: int = Field(
+        default=32, gt=0, description="Records per processing batch."
+    )
     batch_within_s: float = Field(
         default=0.2, gt=0, description="Longest wait to fill a batch, in seconds."
     )

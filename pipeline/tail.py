@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import base64
-from contextlib import aclosing
 import json
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncGenerator, Sequence
+from contextlib import aclosing
 from typing import IO
 
 from aiokafka import AIOKafkaConsumer, ConsumerRecord
@@ -17,7 +17,7 @@ from pipeline.topics import spec_for, topic_name
 
 
 def resolve_topic(settings: Settings, name: str) -> str:
-    """A pipeline topic's base name gets the deployment prefix; other names pass as is."""
+    """A pipeline topic's base name gets the deployment prefix; others pass as is."""
     spec = spec_for(name)
     return topic_name(settings, spec) if spec else name
 
@@ -28,7 +28,7 @@ async def consume(
     *,
     from_beginning: bool = False,
     idle_timeout: float | None = None,
-) -> AsyncIterator[ConsumerRecord[bytes, bytes]]:
+) -> AsyncGenerator[ConsumerRecord[bytes, bytes], None]:
     """Records of the topics, across all partitions, without joining a consumer group.
 
     Ends after ``idle_timeout`` seconds without a record (never when None).

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from typing import Final
+
 from pydantic import BaseModel, ConfigDict
 
 #: Bumped when a field changes meaning or is removed; consumers check it.
-SCHEMA_VERSION = 1
+SCHEMA_VERSION: Final = 1
 
 
 class WireModel(BaseModel):

@@ -1,4 +1,4 @@
-"""``articles.deadletter``: input that could not be processed, with why and its bytes."""
+"""``articles.deadletter``: input that could not be processed, why, and its bytes."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from schemas.base import SCHEMA_VERSION, WireModel
 
 
 class DeadLetter(WireModel):
-    """A record no stage could process. Nothing is dropped: the original bytes ride along."""
+    """A record no stage could process; the original bytes ride along."""
 
     schema_version: Literal[1] = SCHEMA_VERSION
     stage: str = Field(description="The stage that gave up, e.g. 'ingest'.")

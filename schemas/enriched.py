@@ -25,7 +25,8 @@ class Sentence(WireModel):
     start: int = Field(ge=0)
     end: int = Field(ge=0)
     boilerplate: bool = Field(
-        default=False, description="Navigation, teaser or heading line: kept, not a claim."
+        default=False,
+        description="Navigation, teaser or heading line: kept, not a claim.",
     )
     repeat_of: SentenceRef | None = None
 
@@ -93,7 +94,7 @@ class Claim(WireModel):
 
 
 class EnrichedArticle(WireModel):
-    """A cleaned article with its verdicts. Key on ``articles.enriched``: ``article_id``."""
+    """A cleaned article and its verdicts. Key on ``articles.enriched``: article_id."""
 
     schema_version: Literal[1] = SCHEMA_VERSION
     article_id: str

@@ -10,6 +10,8 @@ import json
 import sys
 from pathlib import Path
 
+from pydantic.json_schema import JsonSchemaMode
+
 from schemas.base import WireModel
 from schemas.deadletter import DeadLetter
 from schemas.enriched import Claim, EnrichedArticle
@@ -32,7 +34,7 @@ def render(model: type[WireModel]) -> str:
     Validation mode describes what a producer may send (article_id optional on raw
     articles); serialization mode what the pipeline publishes.
     """
-    mode = "validation" if model is RawArticle else "serialization"
+    mode: JsonSchemaMode = "validation" if model is RawArticle else "serialization"
     schema = model.model_json_schema(mode=mode)
     return json.dumps(schema, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
 

@@ -36,7 +36,9 @@ class RawArticle(WireModel):
         max_length=200,
         description="Producer's id; derived from (source, url or body) when absent.",
     )
-    source: str = Field(min_length=1, max_length=500, description="Outlet or feed name.")
+    source: str = Field(
+        min_length=1, max_length=500, description="Outlet or feed name."
+    )
     url: str | None = Field(default=None, max_length=4000)
     title: str | None = None
     published_at: datetime | None = Field(

@@ -41,7 +41,9 @@ def _docker_answers() -> bool:
     if shutil.which("docker") is None:
         return False
     try:
-        probe = subprocess.run(["docker", "info"], capture_output=True, timeout=10)
+        probe = subprocess.run(
+            ["docker", "info"], capture_output=True, timeout=10, check=False
+        )
     except (OSError, subprocess.TimeoutExpired):
         return False
     return probe.returncode == 0
@@ -75,7 +77,9 @@ def _local_broker(data_dir: Path) -> Iterator[str]:
     from pipeline.broker import BrokerError, start_broker, stop_broker
 
     port = free_port()
-    config = LocalBrokerSettings(data_dir=data_dir, port=port, controller_port=free_port())
+    config = LocalBrokerSettings(
+        data_dir=data_dir, port=port, controller_port=free_port()
+    )
     try:
         info = start_broker(config)
     except BrokerError as error:
@@ -88,9 +92,7 @@ def _local_broker(data_dir: Path) -> Iterator[str]:
 
 
 @pytest.fixture
-def settings_factory(
-    kafka_bootstrap: str, tmp_path: Path
-) -> Callable[..., Settings]:
+def settings_factory(kafka_bootstrap: str, tmp_path: Path) -> Callable[..., Settings]:
     """Settings with this test's own topics, consumer group, state and web port."""
 
     def make(**overrides: object) -> Settings:

@@ -33,14 +33,26 @@ GZIP_TEXT = gzip.compress(b"x" * 100).decode("latin-1")
 #: name -> (record value, accepted error types). Records are keyed "bad-<name>".
 BAD_INPUTS: dict[str, tuple[bytes, set[str]]] = {
     "not-json": (b"{this is not json", {"invalid_json"}),
-    "wrong-fields": (json.dumps({"source": "x", "text": "b"}).encode(), {"invalid_record"}),
-    "wrong-types": (json.dumps({"source": 7, "body": ["a"]}).encode(), {"invalid_record"}),
+    "wrong-fields": (
+        json.dumps({"source": "x", "text": "b"}).encode(),
+        {"invalid_record"},
+    ),
+    "wrong-types": (
+        json.dumps({"source": 7, "body": ["a"]}).encode(),
+        {"invalid_record"},
+    ),
     "not-utf8": (b'{"source": "x", "body": "caf\xe9"}', {"invalid_utf8"}),
     "empty-body": (_article("empty-body", body=""), {"empty_body"}),
     "whitespace-body": (_article("whitespace-body", body=" \n\t "), {"empty_body"}),
     "oversized": (_article("oversized", body="word " * CAP), {"too_large"}),
-    "html-no-text": (_html("html-no-text", "<html><body><div></div></body></html>"), {"no_text"}),
-    "gzip-as-html": (_html("gzip-as-html", GZIP_TEXT), {"no_text", "unsupported_content"}),
+    "html-no-text": (
+        _html("html-no-text", "<html><body><div></div></body></html>"),
+        {"no_text"},
+    ),
+    "gzip-as-html": (
+        _html("gzip-as-html", GZIP_TEXT),
+        {"no_text", "unsupported_content"},
+    ),
 }
 
 
@@ -63,8 +75,12 @@ async def test_bad_inputs_are_dead_lettered(
     await producer.start()
     try:
         for name, (value, _) in BAD_INPUTS.items():
-            await producer.send_and_wait(topic_name(capped, RAW), value, key=keys[name].encode())
-        await producer.send_and_wait(topic_name(capped, RAW), good, key=b"good-after-bad")
+            await producer.send_and_wait(
+                topic_name(capped, RAW), value, key=keys[name].encode()
+            )
+        await producer.send_and_wait(
+            topic_name(capped, RAW), good, key=b"good-after-bad"
+        )
     finally:
         await producer.stop()
 
@@ -75,7 +91,9 @@ async def test_bad_inputs_are_dead_lettered(
         letter = results.dead.get(keys[name])
         assert letter is not None, f"{name} was not dead-lettered\n{worker.log_tail()}"
         assert letter.error_type in error_types, (name, letter.reason)
-        assert letter.reason and letter.stage == "ingest"
+        assert letter.reason
+        assert letter.stage == "ingest"
         assert letter.original == value
-        assert letter.topic == topic_name(capped, RAW) and letter.offset is not None
+        assert letter.topic == topic_name(capped, RAW)
+        assert letter.offset is not None
     assert worker.alive()

@@ -38,12 +38,22 @@ def test_replay_worker_tail_cli(
     assert "sent 5 articles" in sent.stderr
 
     tailed = _newsline(
-        settings, "tail", "articles.enriched", "--from-beginning", "--limit", "5",
-        "--timeout", str(TIMEOUT),
+        settings,
+        "tail",
+        "articles.enriched",
+        "--from-beginning",
+        "--limit",
+        "5",
+        "--timeout",
+        str(TIMEOUT),
     )
     assert tailed.returncode == 0, tailed.stderr + worker.log_tail()
-    articles = [EnrichedArticle.model_validate_json(line) for line in tailed.stdout.splitlines()]
-    assert sorted(a.source for a in articles) == sorted(p.stem for p in seeds_dir.glob("*.txt"))
+    articles = [
+        EnrichedArticle.model_validate_json(line) for line in tailed.stdout.splitlines()
+    ]
+    assert sorted(a.source for a in articles) == sorted(
+        p.stem for p in seeds_dir.glob("*.txt")
+    )
     assert all(a.sentences and a.language == "en" for a in articles)
     assert worker.alive()
 

@@ -26,7 +26,9 @@ def test_html_and_gzip_pages(tmp_path: Path) -> None:
     (tmp_path / "b.html.gz").write_bytes(gzip.compress(page.encode("cp1252")))
     articles = [RawArticle.model_validate_json(r.value) for r in plan([tmp_path])]
     assert [a.source for a in articles] == ["a", "b"]
-    assert all(a.content_type == "text/html" and "Caf\u00e9" in a.body for a in articles)
+    assert all(
+        a.content_type == "text/html" and "Caf\u00e9" in a.body for a in articles
+    )
 
 
 def test_jsonl_lines_are_sent_as_they_are(tmp_path: Path) -> None:

@@ -33,12 +33,19 @@ def _enriched() -> EnrichedArticle:
         checkworthiness=0.8,
     )
     sentence = Sentence(
-        index=0, text=claim.text, start=0, end=len(claim.text),
+        index=0,
+        text=claim.text,
+        start=0,
+        end=len(claim.text),
         repeat_of=SentenceRef(article_id="a0", index=3),
     )
     return EnrichedArticle(
-        article_id="a1", source="s", text=claim.text, content_hash="h",
-        sentences=(sentence,), claims=(claim,),
+        article_id="a1",
+        source="s",
+        text=claim.text,
+        content_hash="h",
+        sentences=(sentence,),
+        claims=(claim,),
         published_at=datetime(2025, 1, 11, 12, tzinfo=UTC),
     )
 
@@ -77,8 +84,11 @@ def test_unknown_schema_version_is_refused() -> None:
 def test_dead_letter_keeps_the_original_bytes() -> None:
     value = b"\xff\x00 not text"
     letter = DeadLetter(
-        stage="ingest", reason="r", error_type="invalid_utf8",
-        original_base64=base64.b64encode(value).decode(), time=datetime.now(UTC),
+        stage="ingest",
+        reason="r",
+        error_type="invalid_utf8",
+        original_base64=base64.b64encode(value).decode(),
+        time=datetime.now(UTC),
     )
     assert decode(DeadLetter, encode(letter)).original == value
 

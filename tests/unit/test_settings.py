@@ -30,7 +30,9 @@ def test_environment_twins_and_nested_groups(monkeypatch: pytest.MonkeyPatch) ->
     assert settings.broker.port == 19092
 
 
-def test_sasl_password_is_secret_and_passed_through(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_sasl_password_is_secret_and_passed_through(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     monkeypatch.setenv("NEWSLINE_KAFKA_SECURITY_PROTOCOL", "SASL_PLAINTEXT")
     monkeypatch.setenv("NEWSLINE_KAFKA_SASL_USERNAME", "ingest")
     monkeypatch.setenv("NEWSLINE_KAFKA_SASL_PASSWORD", "hunter2")
@@ -60,4 +62,7 @@ def test_bad_values_are_refused(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def test_topic_prefix() -> None:
-    assert Settings(topic_prefix="staging.").topic("articles.raw") == "staging.articles.raw"
+    assert (
+        Settings(topic_prefix="staging.").topic("articles.raw")
+        == "staging.articles.raw"
+    )
