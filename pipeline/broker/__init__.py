@@ -1,0 +1,27 @@
+"""The local Apache Kafka broker behind `newsline broker start|stop|status`.
+
+A single-node KRaft broker, run from jars that Maven resolves once into a per-version
+cache, listening on 127.0.0.1 only. Its data dir holds server.properties (rewritten
+on each start), the cluster id and formatted storage (kept between runs), broker.log
+and broker.pid. Starting is idempotent: a live broker of the same data dir is reused.
+Needs `java` (17+) and, for the first run, `mvn` on PATH.
+"""
+
+from pipeline.broker.errors import BrokerError
+from pipeline.broker.jars import KAFKA_VERSION, resolve_jars
+from pipeline.broker.launcher import (
+    BrokerInfo,
+    broker_status,
+    start_broker,
+    stop_broker,
+)
+
+__all__ = [
+    "KAFKA_VERSION",
+    "BrokerError",
+    "BrokerInfo",
+    "broker_status",
+    "resolve_jars",
+    "start_broker",
+    "stop_broker",
+]

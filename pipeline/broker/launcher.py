@@ -1,0 +1,220 @@
+"""start / stop / status of the local broker, composed from the other modules."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+from pipeline.broker.errors import BrokerError
+from pipeline.broker.jars import Progress, require_tool, resolve_jars, say_nothing
+from pipeline.broker.probe import metadata_answers
+from pipeline.broker.process import (
+    heap_bytes,
+    live_broker_pid,
+    log_tail,
+    port_in_use,
+    process_alive,
+    spawn_broker,
+    terminate_broker,
+)
+from pipeline.broker.storage import (
+    HOST,
+    BrokerPaths,
+    advertised_address,
+    broker_paths,
+    check_scram_users,
+    check_users_formatted,
+    controller_port,
+    ensure_cluster_id,
+    format_storage,
+    formatted_scram_users,
+    render_server_properties,
+    sasl_port,
+)
+from pipeline.settings import LocalBrokerSettings
+
+PROBE_TIMEOUT_S = 5.0
+RETRY_S = 0.5
+
+
+@dataclass(frozen=True)
+class BrokerInfo:
+    """A running local broker. `started_in_s` is 0.0 when only looked up (status)."""
+
+    bootstrap: str
+    pid: int
+    data_dir: Path
+    already_running: bool
+    started_in_s: float
+    # Set when the storage has SCRAM users: host:port of the SASL_PLAINTEXT listener.
+    sasl_bootstrap: str | None = None
+
+
+def broker_status(config: LocalBrokerSettings) -> BrokerInfo | None:
+    """The data dir's broker if its process lives and it answers; else None."""
+    paths = broker_paths(config.data_dir)
+    pid = live_broker_pid(paths)
+    if pid is None or not metadata_answers(running_bootstrap(config, paths)):
+        return None
+    return broker_info(config, paths, pid, already_running=True, started_in_s=0.0)
+
+
+def start_broker(
+    config: LocalBrokerSettings,
+    *,
+    scram_users: Mapping[str, str] | None = None,
+    progress: Progress = say_nothing,
+) -> BrokerInfo:
+    """Start the data dir's broker and wait until it answers; reuse it if running."""
+    began = time.monotonic()
+    paths = broker_paths(config.data_dir)
+    users = dict(scram_users or {})
+    check_scram_users(users)
+    check_users_formatted(paths, users)
+    pid = live_broker_pid(paths)
+    if pid is None:
+        pid = launch(config, paths, users, progress=progress)
+        already_running = False
+    else:
+        progress(f"A broker (pid {pid}) already runs from {paths.data_dir}")
+        check_same_port(config, paths, pid)
+        wait_until_ready(config, paths, pid)
+        already_running = True
+    return broker_info(
+        config,
+        paths,
+        pid,
+        already_running=already_running,
+        started_in_s=time.monotonic() - began,
+    )
+
+
+def stop_broker(config: LocalBrokerSettings, *, timeout_s: float = 30.0) -> bool:
+    """Stop the data dir's broker (SIGTERM, then SIGKILL); False if none was running."""
+    paths = broker_paths(config.data_dir)
+    pid = live_broker_pid(paths)
+    if pid is None:
+        return False
+    terminate_broker(pid, timeout_s=timeout_s)
+    paths.pid_file.unlink(missing_ok=True)
+    return True
+
+
+def launch(
+    config: LocalBrokerSettings,
+    paths: BrokerPaths,
+    users: Mapping[str, str],
+    *,
+    progress: Progress,
+) -> int:
+    """Prepare the data dir, spawn the broker and wait for it; its pid."""
+    java = require_tool("java")
+    heap_bytes(config.heap)
+    paths.data_dir.mkdir(parents=True, exist_ok=True)
+    with_sasl = bool(users) or bool(formatted_scram_users(paths))
+    check_ports_free(config, paths, with_sasl=with_sasl)
+    libs = resolve_jars(config, progress=progress)
+    paths.properties.write_text(
+        render_server_properties(config, paths.log_dirs, with_sasl=with_sasl)
+    )
+    cluster_id = ensure_cluster_id(paths)
+    format_storage(
+        java, libs, paths, cluster_id=cluster_id, scram_users=users, progress=progress
+    )
+    progress(f"Starting Apache Kafka on {bootstrap_address(config)}")
+    pid = spawn_broker(java, libs, paths, heap=config.heap)
+    try:
+        wait_until_ready(config, paths, pid)
+    except BrokerError:
+        # A broker that never became ready is not left behind half-started.
+        if process_alive(pid):
+            terminate_broker(pid, timeout_s=10.0)
+        paths.pid_file.unlink(missing_ok=True)
+        raise
+    return pid
+
+
+def check_ports_free(
+    config: LocalBrokerSettings, paths: BrokerPaths, *, with_sasl: bool
+) -> None:
+    """Fail clearly when another process holds a port the broker needs."""
+    ports = {config.port: "client", controller_port(config): "KRaft controller"}
+    if with_sasl:
+        ports[sasl_port(config)] = "SASL"
+    taken = [port for port in ports if port_in_use(port)]
+    if not taken:
+        return
+    owner = "another process"
+    if config.port in taken and metadata_answers(bootstrap_address(config)):
+        owner = "a Kafka broker that was not started from this data dir"
+    raise BrokerError(
+        f"Port {taken[0]} on {HOST} (the broker's {ports[taken[0]]} port) is already "
+        f"in use by {owner}; this broker's data dir is {paths.data_dir}. Stop that "
+        "process, or choose other ports with --port / NEWSLINE_BROKER__PORT (the "
+        "controller takes the next one unless NEWSLINE_BROKER__CONTROLLER_PORT is set)."
+    )
+
+
+def check_same_port(config: LocalBrokerSettings, paths: BrokerPaths, pid: int) -> None:
+    """Refuse to report a running broker as if it served a port it does not."""
+    running = running_bootstrap(config, paths)
+    if running != bootstrap_address(config):
+        raise BrokerError(
+            f"The broker of {paths.data_dir} (pid {pid}) already runs on {running}, "
+            f"not on port {config.port}; stop it first to move it."
+        )
+
+
+def wait_until_ready(config: LocalBrokerSettings, paths: BrokerPaths, pid: int) -> None:
+    """Wait until broker `pid` answers metadata requests, or fail with its log."""
+    bootstrap = running_bootstrap(config, paths)
+    deadline = time.monotonic() + config.start_timeout_s
+    while True:
+        if not process_alive(pid):
+            raise BrokerError(
+                f"The broker (pid {pid}) exited while starting. Last lines of "
+                f"{paths.log_file}:\n{log_tail(paths.log_file)}"
+            )
+        remaining = deadline - time.monotonic()
+        if remaining <= 0:
+            raise BrokerError(
+                f"The broker (pid {pid}) did not answer on {bootstrap} within "
+                f"{config.start_timeout_s:.0f} s. Last lines of {paths.log_file}:\n"
+                f"{log_tail(paths.log_file)}"
+            )
+        if metadata_answers(bootstrap, timeout_s=min(PROBE_TIMEOUT_S, remaining)):
+            return
+        time.sleep(RETRY_S)
+
+
+def bootstrap_address(config: LocalBrokerSettings) -> str:
+    """host:port of the broker's PLAINTEXT listener."""
+    return f"{HOST}:{config.port}"
+
+
+def running_bootstrap(config: LocalBrokerSettings, paths: BrokerPaths) -> str:
+    """host:port the data dir's broker serves, per the config it was started with."""
+    properties = paths.properties.read_text() if paths.properties.is_file() else ""
+    return advertised_address(properties, "PLAINTEXT") or bootstrap_address(config)
+
+
+def broker_info(
+    config: LocalBrokerSettings,
+    paths: BrokerPaths,
+    pid: int,
+    *,
+    already_running: bool,
+    started_in_s: float,
+) -> BrokerInfo:
+    """Describe broker `pid`, with the addresses of the config it runs with."""
+    properties = paths.properties.read_text() if paths.properties.is_file() else ""
+    return BrokerInfo(
+        bootstrap=running_bootstrap(config, paths),
+        pid=pid,
+        data_dir=paths.data_dir,
+        already_running=already_running,
+        started_in_s=started_in_s,
+        sasl_bootstrap=advertised_address(properties, "SASL_PLAINTEXT"),
+    )

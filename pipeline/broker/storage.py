@@ -1,0 +1,224 @@
+"""What the broker keeps in its data dir: layout, config, cluster id, formatted storage.
+
+Everything here is rewritten or checked on each start except the cluster id and the
+formatted log dirs, which must survive restarts for the broker to keep its data.
+"""
+
+from __future__ import annotations
+
+import base64
+import os
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+from pipeline.broker.errors import BrokerError
+from pipeline.broker.jars import Progress, deploy_file, run_tool, say_nothing
+from pipeline.settings import LocalBrokerSettings
+
+HOST = "127.0.0.1"
+# Large-but-valid records (a whole article with its HTML) must fit.
+MAX_MESSAGE_BYTES = 64 * 1024 * 1024
+# The log cleaner takes this from the heap; faust changelogs are compacted.
+DEDUPE_BUFFER_BYTES = 16 * 1024 * 1024
+SCRAM_MECHANISM = "SCRAM-SHA-512"
+
+CLUSTER_ID_PATTERN = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_-]{21}")
+# StorageTool splits --add-scram on these, with no way to escape them.
+SCRAM_VALUE_PATTERN = re.compile(r"[^\s,=\[\]\"']+")
+
+
+@dataclass(frozen=True)
+class BrokerPaths:
+    """The files of one broker, all inside its data dir."""
+
+    data_dir: Path
+    properties: Path
+    log_dirs: Path
+    log_file: Path
+    pid_file: Path
+    cluster_id: Path
+    scram_users: Path
+
+
+def broker_paths(data_dir: Path) -> BrokerPaths:
+    """The layout of a data dir, as absolute paths (the broker has its own cwd)."""
+    root = data_dir.expanduser().resolve()
+    return BrokerPaths(
+        data_dir=root,
+        properties=root / "server.properties",
+        log_dirs=root / "kafka-data",
+        log_file=root / "broker.log",
+        pid_file=root / "broker.pid",
+        cluster_id=root / "cluster.id",
+        scram_users=root / "scram-users",
+    )
+
+
+def controller_port(config: LocalBrokerSettings) -> int:
+    """The KRaft controller's port: configured, or the one after the client port."""
+    return config.port + 1 if config.controller_port is None else config.controller_port
+
+
+def sasl_port(config: LocalBrokerSettings) -> int:
+    """The SASL_PLAINTEXT listener's port: the first after the other two."""
+    return max(config.port, controller_port(config)) + 1
+
+
+def render_server_properties(
+    config: LocalBrokerSettings, log_dirs: Path, *, with_sasl: bool = False
+) -> str:
+    """server.properties of a single-node KRaft broker that listens on loopback only."""
+    cport = controller_port(config)
+    listeners = [f"PLAINTEXT://{HOST}:{config.port}", f"CONTROLLER://{HOST}:{cport}"]
+    advertised = [f"PLAINTEXT://{HOST}:{config.port}"]
+    protocols = ["PLAINTEXT:PLAINTEXT", "CONTROLLER:PLAINTEXT"]
+    if with_sasl:
+        listeners.append(f"SASL_PLAINTEXT://{HOST}:{sasl_port(config)}")
+        advertised.append(f"SASL_PLAINTEXT://{HOST}:{sasl_port(config)}")
+        protocols.append("SASL_PLAINTEXT:SASL_PLAINTEXT")
+    lines = [
+        "# Written by newsline on every `broker start`; edits here are overwritten.",
+        "process.roles=broker,controller",
+        "node.id=1",
+        f"controller.quorum.voters=1@{HOST}:{cport}",
+        f"listeners={','.join(listeners)}",
+        f"advertised.listeners={','.join(advertised)}",
+        "inter.broker.listener.name=PLAINTEXT",
+        "controller.listener.names=CONTROLLER",
+        f"listener.security.protocol.map={','.join(protocols)}",
+        f"log.dirs={log_dirs}",
+        "num.partitions=4",
+        "auto.create.topics.enable=true",
+        "offsets.topic.replication.factor=1",
+        "offsets.topic.num.partitions=1",
+        "transaction.state.log.replication.factor=1",
+        "transaction.state.log.min.isr=1",
+        "group.initial.rebalance.delay.ms=0",
+        f"log.cleaner.dedupe.buffer.size={DEDUPE_BUFFER_BYTES}",
+        f"message.max.bytes={MAX_MESSAGE_BYTES}",
+        f"replica.fetch.max.bytes={MAX_MESSAGE_BYTES}",
+    ]
+    if with_sasl:
+        lines += [
+            f"sasl.enabled.mechanisms={SCRAM_MECHANISM}",
+            # Inter-broker traffic stays PLAINTEXT, so the server side needs no
+            # credentials of its own, only the login module.
+            f"listener.name.sasl_plaintext.{SCRAM_MECHANISM.lower()}.sasl.jaas.config="
+            "org.apache.kafka.common.security.scram.ScramLoginModule required;",
+        ]
+    return "\n".join(lines) + "\n"
+
+
+def advertised_address(properties: str, listener: str) -> str | None:
+    """host:port that server.properties advertises for `listener`, if any."""
+    for line in properties.splitlines():
+        key, _, value = line.partition("=")
+        if key.strip() != "advertised.listeners":
+            continue
+        for entry in value.split(","):
+            name, _, address = entry.strip().partition("://")
+            if name == listener:
+                return address
+    return None
+
+
+def new_cluster_id() -> str:
+    """A KRaft cluster id: 16 random bytes, URL-safe base64 without padding."""
+    while True:
+        cluster_id = base64.urlsafe_b64encode(os.urandom(16)).rstrip(b"=").decode()
+        # A leading '-' would be read as an option by StorageTool's argument parser.
+        if not cluster_id.startswith("-"):
+            return cluster_id
+
+
+def formatted_cluster_id(paths: BrokerPaths) -> str | None:
+    """The cluster id the log dirs were formatted with, if they were."""
+    meta = paths.log_dirs / "meta.properties"
+    if not meta.is_file():
+        return None
+    for line in meta.read_text().splitlines():
+        key, _, value = line.partition("=")
+        if key.strip() == "cluster.id":
+            return value.strip()
+    return None
+
+
+def ensure_cluster_id(paths: BrokerPaths) -> str:
+    """The data dir's cluster id, created on first use and kept for good."""
+    if paths.cluster_id.is_file():
+        kept = paths.cluster_id.read_text().strip()
+        if CLUSTER_ID_PATTERN.fullmatch(kept):
+            return kept
+    # Formatted storage only accepts its own id, so a lost cluster.id is recovered.
+    cluster_id = formatted_cluster_id(paths) or new_cluster_id()
+    paths.cluster_id.write_text(cluster_id + "\n")
+    return cluster_id
+
+
+def check_scram_users(users: Mapping[str, str]) -> None:
+    """Refuse names or passwords that StorageTool's --add-scram syntax cannot carry."""
+    for name, password in users.items():
+        for what, value in (("name", name), ("password", password)):
+            if not SCRAM_VALUE_PATTERN.fullmatch(value):
+                raise BrokerError(
+                    f"SCRAM user {name!r}: the {what} must be non-empty and free of "
+                    "whitespace, quotes, ',', '=', '[' and ']'."
+                )
+
+
+def formatted_scram_users(paths: BrokerPaths) -> set[str]:
+    """The SCRAM user names the storage was formatted with."""
+    if not paths.scram_users.is_file():
+        return set()
+    return {line for line in paths.scram_users.read_text().splitlines() if line}
+
+
+def check_users_formatted(paths: BrokerPaths, users: Mapping[str, str]) -> None:
+    """SCRAM users exist only if added at format time; say so when they were not."""
+    if formatted_cluster_id(paths) is None:
+        return
+    missing = sorted(set(users) - formatted_scram_users(paths))
+    if missing:
+        raise BrokerError(
+            f"The broker storage in {paths.data_dir} was formatted without the SCRAM "
+            f"user(s) {', '.join(missing)}; SCRAM users are created only when storage "
+            "is first formatted. Use a fresh data dir."
+        )
+
+
+def scram_arguments(users: Mapping[str, str]) -> list[str]:
+    """StorageTool arguments that create `users` with SCRAM_MECHANISM credentials."""
+    arguments: list[str] = []
+    for name, password in sorted(users.items()):
+        arguments += [
+            "--add-scram",
+            f"{SCRAM_MECHANISM}=[name={name},password={password}]",
+        ]
+    return arguments
+
+
+def format_storage(
+    java: str,
+    libs: Path,
+    paths: BrokerPaths,
+    *,
+    cluster_id: str,
+    scram_users: Mapping[str, str],
+    progress: Progress = say_nothing,
+) -> bool:
+    """Format the log dirs unless they already are; True if this call formatted them."""
+    if formatted_cluster_id(paths) is not None:
+        return False
+    progress(f"Formatting broker storage in {paths.log_dirs}")
+    log4j = deploy_file("log4j.properties")
+    command = [
+        java, f"-Dlog4j.configuration={log4j.as_uri()}", "-cp", f"{libs}/*",
+        "kafka.tools.StorageTool", "format", "-t", cluster_id,
+        "-c", str(paths.properties), "--ignore-formatted",
+        *scram_arguments(scram_users),
+    ]  # fmt: skip
+    run_tool(command, doing="Formatting the broker storage", timeout_s=120.0)
+    paths.scram_users.write_text("".join(f"{name}\n" for name in sorted(scram_users)))
+    return True
