@@ -1,0 +1,75 @@
+"""Lines and sentences that are page furniture, not reporting.
+
+They are marked (``Sentence.boilerplate``), never deleted: the text stays whole, its
+hash and offsets stay honest, and later stages simply do not look for claims there.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+
+from pipeline.ingest.sentences import CLOSERS, LIST_MARKER, SentenceSpan
+
+#: A heading has at most this many words.
+MAX_HEADING_WORDS = 12
+
+# A line ending with one of these is (the start of) a sentence, not a heading. The
+# comma and colon catch truncated snippets and lead-ins to a list.
+_TERMINAL = ".!?\u2026:;,\u3002\uff01\uff1f"  # with the ellipsis and CJK stops
+
+_FURNITURE = re.compile(
+    r"""
+    (?: read\ (?:the\ )?(?:full|more|original|our)\b
+      | continue\ reading\b
+      | (?:related|see\ also|also\ read|read\ also|read\ more|more\ on\ this)\ ?:
+      | this\ is\ a\ (?:developing|breaking)\ (?:story|news)\b
+      | this\ (?:story|article)\ (?:is\ developing|(?:has\ been|will\ be)\ updated)\b
+      | check\ back\ (?:later\ |soon\ )?for\b
+      | (?:click|tap)\ here\b
+      | (?:sign\ up|subscribe)\b.*\b(?:newsletters?|alerts)\b
+      | follow\ us\b
+      | share\ (?:this|on)\b
+      | (?:advertisement|advertising|sponsored(?:\ content)?)\W*$
+      | (?:©|copyright\b|\(c\)\ ?\d{4})
+      | .*\ball\ rights\ reserved\b
+      | (?:photo(?:graph)?|image|picture|video)s?(?:\ credit|\ source)?\ ?:
+      | (?:photo|image)\ credit\b
+      | \((?:photo|image|picture)s?\ (?:by|credit|courtesy)\b
+    )""",
+    re.IGNORECASE | re.VERBOSE,
+)
+
+
+def boilerplate_flags(text: str, spans: Sequence[SentenceSpan]) -> list[bool]:
+    """For each sentence of ``text``, whether it is boilerplate."""
+    lines = text.split("\n")
+    headings = {span.line for span in spans if is_heading(lines[span.line])}
+    return [
+        span.line in headings or is_furniture(text[span.start : span.end])
+        for span in spans
+    ]
+
+
+def is_furniture(sentence: str) -> bool:
+    """A sentence any site could print under any story: "Read more", "Advertisement"."""
+    return _FURNITURE.match(sentence) is not None
+
+
+def is_heading(line: str) -> bool:
+    """A short line that does not end like a sentence: a section heading or a title.
+
+    Lines over MAX_HEADING_WORDS are kept as content even without final punctuation.
+    Those are mostly headlines of other stories pasted in by aggregators, such as
+    "National Intelligence Service says aware of battlefield situation through
+    real-time cooperation with Security Service of Ukraine - <outlet>": they
+    state an attributed claim ("X says Y") that may appear nowhere else in the corpus,
+    so hiding them from the claims stage would lose more than the outlet suffix costs.
+    Bullets are list items, not headings.
+    """
+    if LIST_MARKER.match(line):
+        return False
+    word_count = len(line.split())
+    if word_count == 0 or word_count > MAX_HEADING_WORDS:
+        return False
+    return line.rstrip(CLOSERS)[-1:] not in _TERMINAL
