@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections.abc import Collection
 from dataclasses import dataclass, field
 
 from aiokafka import AIOKafkaConsumer, TopicPartition
+from aiokafka.admin import AIOKafkaAdminClient
 
 from pipeline.codec import decode
 from pipeline.kafka import MAX_RECORD_BYTES, aiokafka_options
@@ -46,24 +48,38 @@ def _consumer(settings: Settings) -> AIOKafkaConsumer:
 
 async def output_offsets(settings: Settings) -> Offsets:
     """Current end offsets of the output topics: a mark to read new results from."""
+    partitions = await output_partitions(settings)
     consumer = _consumer(settings)
     await consumer.start()
     try:
-        partitions = await _partitions(consumer, settings)
         return dict(await consumer.end_offsets(partitions))
     finally:
         await consumer.stop()
 
 
-async def _partitions(
-    consumer: AIOKafkaConsumer, settings: Settings
+async def output_partitions(
+    settings: Settings, *, timeout_s: float = 30.0
 ) -> list[TopicPartition]:
-    await consumer.topics()  # refreshes the metadata that partitions_for_topic reads
-    return [
-        TopicPartition(name, partition)
-        for name in (topic_name(settings, spec) for spec in OUTPUTS)
-        for partition in sorted(consumer.partitions_for_topic(name) or ())
-    ]
+    """Every partition of the output topics, waiting for topics just created."""
+    names = [topic_name(settings, spec) for spec in OUTPUTS]
+    admin = AIOKafkaAdminClient(**aiokafka_options(settings))
+    await admin.start()
+    try:
+        deadline = time.monotonic() + timeout_s
+        while True:
+            found = [
+                TopicPartition(topic["topic"], partition["partition"])
+                for topic in await admin.describe_topics(names)
+                if topic["error_code"] == 0
+                for partition in topic["partitions"]
+            ]
+            if {p.topic for p in found} == set(names):
+                return sorted(found)
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"output topics not found: {', '.join(names)}")
+            await asyncio.sleep(0.2)
+    finally:
+        await admin.close()
 
 
 async def collect(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import subprocess
 import sys
@@ -66,7 +67,7 @@ async def test_kafka_output_equals_extract(
     results = await collect(settings, since, expect=report.keys, timeout=TIMEOUT)
     assert results.done() == set(report.keys), worker.log_tail()
 
-    extract(settings, [seeds_dir], tmp_path / "out")
+    await asyncio.to_thread(extract, settings, [seeds_dir], tmp_path / "out")
     lines = (tmp_path / "out" / "articles.enriched.jsonl").read_text().splitlines()
     offline = {a.article_id: a for a in map(EnrichedArticle.model_validate_json, lines)}
     assert offline.keys() == results.enriched.keys()

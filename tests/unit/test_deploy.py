@@ -24,7 +24,8 @@ def compose() -> dict[str, Any]:
 def test_services_run_kafka_a_worker_and_a_replay(compose: dict[str, Any]) -> None:
     services = compose["services"]
     assert services["kafka"]["image"] == f"apache/kafka:{KAFKA_VERSION}"
-    assert services["kafka"]["environment"]["KAFKA_PROCESS_ROLES"] == "broker,controller"
+    kafka_env = services["kafka"]["environment"]
+    assert kafka_env["KAFKA_PROCESS_ROLES"] == "broker,controller"
     assert services["worker"]["command"] == ["newsline", "worker"]
     assert services["replay"]["command"][:2] == ["newsline", "replay"]
     for name in ("worker", "replay"):
