@@ -44,6 +44,12 @@ async def ingest(stream: faust.StreamT[bytes]) -> None:
         )
 
 
+@app.task  # type: ignore[untyped-decorator]  # faust leaves App.task untyped
+async def warm_pool() -> None:
+    """Spawn the extraction processes while the consumer joins its group."""
+    await pool.warm()
+
+
 async def _process(values: list[bytes]) -> Sequence[EnrichedArticle | Rejection]:
     try:
         return await pool.map(ingest_record, values, limits=settings.ingest)

@@ -17,8 +17,11 @@ R = TypeVar("R")
 class CpuPool:
     """Maps a pure function over a batch across worker processes, keeping order."""
 
-    def __init__(self, workers: int = 0) -> None:
+    def __init__(
+        self, workers: int = 0, *, initializer: Callable[[], object] | None = None
+    ) -> None:
         self.workers = workers or os.cpu_count() or 1
+        self.initializer = initializer
         self._executor: ProcessPoolExecutor | None = None
 
     def _pool(self) -> ProcessPoolExecutor:
@@ -26,8 +29,14 @@ class CpuPool:
             # spawn, not fork: forking a process that runs an event loop and Kafka
             # client threads can copy held locks into the child.
             context = multiprocessing.get_context("spawn")
-            self._executor = ProcessPoolExecutor(self.workers, mp_context=context)
+            self._executor = ProcessPoolExecutor(
+                self.workers, mp_context=context, initializer=self.initializer
+            )
         return self._executor
+
+    async def warm(self) -> None:
+        """Start the worker processes now, so the first batch does not wait for them."""
+        await self.map(_nothing, list(range(self.workers)))
 
     async def map(
         self, func: Callable[..., R], items: Sequence[T], **kwargs: Any
@@ -48,6 +57,10 @@ class CpuPool:
         if self._executor is not None:
             self._executor.shutdown()
             self._executor = None
+
+
+def _nothing(item: object) -> None:
+    return None
 
 
 def _apply_all(func: Callable[..., R], chunk: Sequence[T], **kwargs: Any) -> list[R]:

@@ -20,7 +20,9 @@ class DeadLetter(WireModel):
     error_type: str = Field(description="A stable machine name: 'invalid_json', ...")
     original_base64: str = Field(description="The record's value, base64 encoded.")
     original_key_base64: str | None = None
-    topic: str | None = None
+    topic: str | None = Field(
+        default=None, description="Source topic; file:line for `newsline extract`."
+    )
     partition: int | None = None
     offset: int | None = None
     article_id: str | None = None

@@ -1,0 +1,54 @@
+from __future__ import annotations
+
+from pipeline.deadletter import Origin
+from pipeline.flow import crashed, route_ingest
+from pipeline.ingest import Rejection, ingest_record
+from pipeline.settings import IngestLimits
+from pipeline.topics import DEADLETTER, ENRICHED
+from schemas import DeadLetter, EnrichedArticle, RawArticle
+
+
+def test_an_article_goes_to_enriched_keyed_by_its_id() -> None:
+    value = RawArticle(source="s", body="Kyiv said so.").model_dump_json().encode()
+    result = ingest_record(value, limits=IngestLimits())
+    assert isinstance(result, EnrichedArticle)
+    out = route_ingest(result, value=value, key=b"ignored", origin=Origin())
+    assert out.topic == ENRICHED
+    assert out.key == result.article_id
+
+
+def test_a_rejection_becomes_a_dead_letter_with_the_original_bytes() -> None:
+    value, key = b"\xff not utf-8", b"k-1"
+    out = route_ingest(
+        Rejection("bad bytes", "invalid_utf8"),
+        value=value,
+        key=key,
+        origin=Origin("articles.raw", 3, 42),
+    )
+    assert out.topic == DEADLETTER
+    letter = out.record
+    assert isinstance(letter, DeadLetter)
+    assert letter.original == value
+    assert letter.article_id == "k-1"  # the key stands in when the record has no id
+    assert (letter.topic, letter.partition, letter.offset) == ("articles.raw", 3, 42)
+    assert (letter.stage, letter.error_type, letter.reason) == (
+        "ingest",
+        "invalid_utf8",
+        "bad bytes",
+    )
+
+
+def test_the_record_id_wins_over_the_key() -> None:
+    out = route_ingest(
+        Rejection("empty", "empty_body", "a-7"),
+        value=b"{}",
+        key=b"other",
+        origin=Origin(),
+    )
+    assert out.key == "a-7"
+
+
+def test_a_crash_is_a_readable_rejection() -> None:
+    rejection = crashed(MemoryError("out of memory"))
+    assert rejection.error_type == "processing_failed"
+    assert "MemoryError" in rejection.reason
