@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from pipeline.settings import LocalBrokerSettings, Settings
+from pipeline.settings import Settings
 from pipeline.supervise import WorkerProcess
 
 CP_KAFKA_IMAGE = "confluentinc/cp-kafka:7.9.0"
@@ -77,8 +77,9 @@ def _local_broker(data_dir: Path) -> Iterator[str]:
     from pipeline.broker import BrokerError, start_broker, stop_broker
 
     port = free_port()
-    config = LocalBrokerSettings(
-        data_dir=data_dir, port=port, controller_port=free_port()
+    # From the environment's settings, so NEWSLINE_BROKER__CACHE_DIR and heap apply.
+    config = Settings().broker.model_copy(
+        update={"data_dir": data_dir, "port": port, "controller_port": free_port()}
     )
     try:
         info = start_broker(config)
