@@ -36,6 +36,38 @@ class IngestLimits(BaseModel):
     )
 
 
+class DedupeSettings(BaseModel):
+    """Duplicate detection: MinHash-LSH over word shingles, and repeated sentences."""
+
+    model_config = ConfigDict(frozen=True)
+
+    threshold: float = Field(
+        default=0.8,
+        gt=0.0,
+        le=1.0,
+        description="Jaccard similarity of a near-duplicate.",
+    )
+    shingle_words: int = Field(default=5, gt=0, description="Words per shingle.")
+    bands: int = Field(default=20, gt=0, description="LSH bands.")
+    rows: int = Field(default=6, gt=0, description="Signature rows per LSH band.")
+    bucket_holders: int = Field(
+        default=8, gt=0, description="Earliest articles remembered per LSH bucket."
+    )
+    min_sentence_words: int = Field(
+        default=6, gt=0, description="Shorter sentences are never reported as repeats."
+    )
+    window_hours: float = Field(
+        default=72.0,
+        gt=0,
+        description="State older than this (publication time) expires.",
+    )
+
+    @property
+    def num_perm(self) -> int:
+        """MinHash permutations: one per signature row of every band."""
+        return self.bands * self.rows
+
+
 class LocalBrokerSettings(BaseModel):
     """The single-node Apache Kafka that ``newsline broker start`` runs (KRaft mode)."""
 
@@ -103,6 +135,7 @@ class Settings(BaseSettings):
         default=0.2, gt=0, description="Longest wait to fill a batch, in seconds."
     )
     ingest: IngestLimits = IngestLimits()
+    dedupe: DedupeSettings = DedupeSettings()
     broker: LocalBrokerSettings = LocalBrokerSettings()
 
     def topic(self, name: str) -> str:
