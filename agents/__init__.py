@@ -1,5 +1,5 @@
 """One thin faust agent per stage. Importing this package registers them all."""
 
-from agents import ingest
+from agents import dedupe, ingest
 
-__all__ = ["ingest"]
+__all__ = ["dedupe", "ingest"]

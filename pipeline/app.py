@@ -18,7 +18,7 @@ from pipeline.flow import Output
 from pipeline.ingest import load_identifier
 from pipeline.kafka import MAX_RECORD_BYTES, bootstrap_list, faust_credentials
 from pipeline.settings import Settings, get_settings
-from pipeline.topics import ALL, TopicSpec, topic_name
+from pipeline.topics import ALL, TopicSpec, partition_count, topic_name
 
 
 def create_app(settings: Settings) -> faust.App:
@@ -56,7 +56,7 @@ def declare_topic(app: faust.App, settings: Settings, spec: TopicSpec) -> faust.
         value_type=bytes,
         key_serializer="raw",
         value_serializer="raw",
-        partitions=settings.topic_partitions,
+        partitions=partition_count(settings, spec),
     )
 
 
@@ -67,12 +67,13 @@ pool = CpuPool(settings.process_workers, initializer=load_identifier)
 channels = {spec.name: declare_topic(app, settings, spec) for spec in ALL}
 
 
-async def publish(outputs: Iterable[Output]) -> None:
-    """Produce outputs and wait until the brokers have them all (acks=all).
+async def publish(outputs: Iterable[Output], *, wait: bool = True) -> None:
+    """Produce outputs; with ``wait``, until the brokers have them all (acks=all).
 
     Sent with ``force=True`` rather than attached to the current event: attached
-    messages wait for the next offset commit, which adds seconds of latency, while the
-    caller acknowledges its events only after this returns anyway.
+    messages wait for the next offset commit, which adds seconds of latency. Without
+    ``wait`` delivery is still complete before any offset is committed, since faust
+    flushes the producer first.
     """
     pending = [
         await channels[out.topic.name].send(
@@ -80,4 +81,5 @@ async def publish(outputs: Iterable[Output]) -> None:
         )
         for out in outputs
     ]
-    await asyncio.gather(*pending)
+    if wait:
+        await asyncio.gather(*pending)

@@ -1,15 +1,19 @@
 """``newsline extract``: the pipeline's stages in-process, without a broker.
 
-It calls the very stage functions the agents call and routes their results with the
-same code (pipeline.flow), so its files equal what the service publishes.
+It calls the very stage functions the agents call, on the same bytes, and routes
+their results with the same code (pipeline.flow), so its files equal what the
+service publishes when the articles are decided in the same order.
 """
 
 from __future__ import annotations
 
 import asyncio
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 from tqdm import tqdm
 
@@ -17,14 +21,24 @@ from pipeline.codec import encode, encode_key
 from pipeline.corpus import SourceRecord, plan
 from pipeline.cpu import CpuPool
 from pipeline.deadletter import Origin
-from pipeline.flow import Output, route_ingest
-from pipeline.ingest import Rejection, ingest_record
+from pipeline.dedupe import DedupeIndex, OrderedKeys, fingerprint_record
+from pipeline.flow import Output, route_decided, route_fingerprint, route_ingest
+from pipeline.ingest import ingest_record, load_identifier
 from pipeline.settings import Settings
-from pipeline.topics import OUTPUTS
-from schemas import EnrichedArticle
+from pipeline.topics import CLEAN, DEDUPE_LOG, OUTPUTS, topic_name
+from schemas.dedupe import DedupeRequest
 
 #: Records handed to the process pool at a time (keeps the progress bar moving).
 CHUNK = 64
+
+
+@dataclass(frozen=True)
+class Input:
+    """One record as a stage's agent would consume it."""
+
+    value: bytes
+    key: bytes | None
+    origin: Origin
 
 
 def extract(
@@ -43,10 +57,53 @@ def extract(
     return write_outputs(outputs, out_dir)
 
 
+class _Stages:
+    """The stages over one corpus, in order, with the dedupe index in memory."""
+
+    def __init__(self, settings: Settings, pool: CpuPool) -> None:
+        self.settings = settings
+        self.pool = pool
+        self.index = DedupeIndex({}, OrderedKeys(), settings=settings.dedupe)
+
+    async def run(self, records: Sequence[SourceRecord]) -> list[Output]:
+        inputs = [
+            Input(r.value, encode_key(r.key), Origin(topic=r.origin)) for r in records
+        ]
+        ingested = await self._pooled(
+            ingest_record, route_ingest, inputs, limits=self.settings.ingest
+        )
+        clean = [self._as_input(o) for o in ingested if o.topic == CLEAN]
+        fingerprinted = await self._pooled(
+            fingerprint_record, route_fingerprint, clean, settings=self.settings.dedupe
+        )
+        decided = [self._decide(o) for o in fingerprinted if o.topic == DEDUPE_LOG]
+        return [o for o in (*ingested, *fingerprinted, *decided) if o.topic in OUTPUTS]
+
+    async def _pooled(
+        self, work: Callable[..., Any], route: Any, inputs: list[Input], **kwargs: Any
+    ) -> list[Output]:
+        results = await self.pool.map(work, [i.value for i in inputs], **kwargs)
+        return [
+            route(result, value=i.value, key=i.key, origin=i.origin)
+            for i, result in zip(inputs, results, strict=True)
+        ]
+
+    def _as_input(self, output: Output) -> Input:
+        origin = Origin(topic=topic_name(self.settings, output.topic))
+        return Input(encode(output.record), encode_key(output.key), origin)
+
+    def _decide(self, output: Output) -> Output:
+        assert isinstance(output.record, DedupeRequest)
+        return route_decided(
+            self.index.decide(output.record, seen_at=datetime.now(UTC))
+        )
+
+
 async def _run_stages(
     settings: Settings, records: list[SourceRecord], show_progress: bool | None
 ) -> list[Output]:
-    pool = CpuPool(settings.process_workers)
+    pool = CpuPool(settings.process_workers, initializer=load_identifier)
+    stages = _Stages(settings, pool)
     disable = None if show_progress is None else not show_progress
     outputs: list[Output] = []
     try:
@@ -55,24 +112,11 @@ async def _run_stages(
         ) as bar:
             for start in range(0, len(records), CHUNK):
                 chunk = records[start : start + CHUNK]
-                values = [record.value for record in chunk]
-                results = await pool.map(ingest_record, values, limits=settings.ingest)
-                outputs += [
-                    _route(r, result) for r, result in zip(chunk, results, strict=True)
-                ]
+                outputs += await stages.run(chunk)
                 bar.update(len(chunk))
     finally:
         pool.shutdown()
     return outputs
-
-
-def _route(record: SourceRecord, result: EnrichedArticle | Rejection) -> Output:
-    return route_ingest(
-        result,
-        value=record.value,
-        key=encode_key(record.key),
-        origin=Origin(topic=record.origin),
-    )
 
 
 def write_outputs(outputs: Sequence[Output], out_dir: Path) -> dict[str, int]:

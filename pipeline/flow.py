@@ -10,8 +10,9 @@ from dataclasses import dataclass
 
 from pipeline.deadletter import Origin, dead_letter
 from pipeline.ingest import Rejection
-from pipeline.topics import DEADLETTER, ENRICHED, TopicSpec
+from pipeline.topics import CLEAN, DEADLETTER, DEDUPE_LOG, ENRICHED, TopicSpec
 from schemas import EnrichedArticle, WireModel
+from schemas.dedupe import DedupeRequest
 
 
 @dataclass(frozen=True)
@@ -30,21 +31,53 @@ def route_ingest(
     key: bytes | None,
     origin: Origin,
 ) -> Output:
-    """The ingest stage's output for one input: the article, or its dead letter."""
+    """The ingest stage's output for one input: the clean article or a dead letter."""
     if isinstance(result, EnrichedArticle):
-        # Until dedupe and claims exist, ingest is the last stage and publishes the
-        # finished article.
-        return Output(ENRICHED, result.article_id, result)
+        return Output(CLEAN, result.article_id, result)
+    return route_rejection("ingest", result, value=value, key=key, origin=origin)
+
+
+def route_fingerprint(
+    result: DedupeRequest | Rejection,
+    *,
+    value: bytes,
+    key: bytes | None,
+    origin: Origin,
+) -> Output:
+    """A fingerprinted article, bound for the one place dedupe decisions are made."""
+    if isinstance(result, DedupeRequest):
+        return Output(DEDUPE_LOG, result.article.article_id, result)
+    return route_rejection("dedupe", result, value=value, key=key, origin=origin)
+
+
+def route_rejection(
+    stage: str,
+    rejection: Rejection,
+    *,
+    value: bytes,
+    key: bytes | None,
+    origin: Origin,
+) -> Output:
+    """The dead letter for an input a stage could not process."""
     letter = dead_letter(
-        stage="ingest",
-        reason=result.reason,
-        error_type=result.error_type,
+        stage=stage,
+        reason=rejection.reason,
+        error_type=rejection.error_type,
         value=value,
         key=key,
-        article_id=result.article_id,
+        article_id=rejection.article_id,
         origin=origin,
     )
     return Output(DEADLETTER, letter.article_id, letter)
+
+
+def route_decided(article: EnrichedArticle) -> Output:
+    """An article with its dedupe verdicts.
+
+    Until the claims stage exists, dedupe is the last stage and publishes the
+    finished article.
+    """
+    return Output(ENRICHED, article.article_id, article)
 
 
 def crashed(error: BaseException) -> Rejection:

@@ -15,7 +15,7 @@ from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.errors import TopicAlreadyExistsError
 
 from pipeline.settings import Settings
-from pipeline.topics import ALL, topic_name
+from pipeline.topics import ALL, partition_count, topic_name
 
 #: Largest record newsline produces or fetches; the local broker accepts as much.
 MAX_RECORD_BYTES = 64 * 1024 * 1024
@@ -83,7 +83,7 @@ async def ensure_topics(settings: Settings) -> list[str]:
         missing = [
             NewTopic(
                 topic_name(settings, spec),
-                num_partitions=settings.topic_partitions,
+                num_partitions=partition_count(settings, spec),
                 replication_factor=settings.topic_replication_factor,
                 topic_configs={"cleanup.policy": "compact"} if spec.compacted else {},
             )

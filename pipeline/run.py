@@ -25,7 +25,7 @@ def run(
     asyncio.run(ensure_topics(settings))
     since = asyncio.run(output_offsets(settings))
     log_path = settings.data_dir / "worker.log"
-    with WorkerProcess(log_path=log_path) as worker:
+    with WorkerProcess(log_path=log_path, env=settings.as_environment()) as worker:
         out.write(f"worker started (log: {log_path})\n")
         report = asyncio.run(replay(settings, paths))
         out.write(f"replayed {report.sent} articles in {report.seconds:.1f} s\n")

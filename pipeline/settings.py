@@ -138,9 +138,29 @@ class Settings(BaseSettings):
     dedupe: DedupeSettings = DedupeSettings()
     broker: LocalBrokerSettings = LocalBrokerSettings()
 
+    def as_environment(self) -> dict[str, str]:
+        """The NEWSLINE_ variables that give a child process these same settings."""
+        env: dict[str, str] = {}
+        for name, value in self.model_dump(mode="json").items():
+            if isinstance(value, dict):
+                for field, inner in value.items():
+                    _put(env, f"NEWSLINE_{name}__{field}", inner)
+            else:
+                _put(env, f"NEWSLINE_{name}", value)
+        if self.kafka_sasl_password is not None:  # dumped masked above
+            env["NEWSLINE_KAFKA_SASL_PASSWORD"] = (
+                self.kafka_sasl_password.get_secret_value()
+            )
+        return env
+
     def topic(self, name: str) -> str:
         """The full name of a pipeline topic, with the deployment's prefix."""
         return f"{self.topic_prefix}{name}"
+
+
+def _put(env: dict[str, str], name: str, value: object) -> None:
+    if value is not None:
+        env[name.upper()] = str(value)
 
 
 @lru_cache(maxsize=1)

@@ -15,14 +15,22 @@ class TopicSpec:
     record: str
     key: str
     compacted: bool = False
+    #: A fixed partition count, for topics whose order matters more than spread.
+    partitions: int | None = None
 
 
 RAW = TopicSpec("articles.raw", record="RawArticle", key="article_id")
+CLEAN = TopicSpec("articles.clean", record="EnrichedArticle", key="article_id")
+#: The dedupe decision log: one partition, so that every duplicate decision sees
+#: every earlier article in one order, whichever partition it came from.
+DEDUPE_LOG = TopicSpec(
+    "dedupe.requests", record="DedupeRequest", key="article_id", partitions=1
+)
 ENRICHED = TopicSpec("articles.enriched", record="EnrichedArticle", key="article_id")
 DEADLETTER = TopicSpec("articles.deadletter", record="DeadLetter", key="article_id")
 
 #: Topics the pipeline reads or writes today, in flow order.
-ALL: tuple[TopicSpec, ...] = (RAW, ENRICHED, DEADLETTER)
+ALL: tuple[TopicSpec, ...] = (RAW, CLEAN, DEDUPE_LOG, ENRICHED, DEADLETTER)
 
 #: Topics a consumer of the pipeline's results reads.
 OUTPUTS: tuple[TopicSpec, ...] = (ENRICHED, DEADLETTER)
@@ -31,6 +39,11 @@ OUTPUTS: tuple[TopicSpec, ...] = (ENRICHED, DEADLETTER)
 def topic_name(settings: Settings, spec: TopicSpec) -> str:
     """The topic's name on the cluster, with the deployment's prefix."""
     return settings.topic(spec.name)
+
+
+def partition_count(settings: Settings, spec: TopicSpec) -> int:
+    """How many partitions the topic is created with."""
+    return spec.partitions or settings.topic_partitions
 
 
 def spec_for(name: str) -> TopicSpec | None:

@@ -119,19 +119,7 @@ def settings(settings_factory: Callable[..., Settings]) -> Settings:
 
 def settings_env(settings: Settings) -> dict[str, str]:
     """The environment that gives a child process the same settings."""
-    env = {
-        "NEWSLINE_KAFKA_BOOTSTRAP_SERVERS": settings.kafka_bootstrap_servers,
-        "NEWSLINE_TOPIC_PREFIX": settings.topic_prefix,
-        "NEWSLINE_APP_ID": settings.app_id,
-        "NEWSLINE_DATA_DIR": str(settings.data_dir),
-        "NEWSLINE_WEB_PORT": str(settings.web_port),
-        "NEWSLINE_TOPIC_PARTITIONS": str(settings.topic_partitions),
-        "NEWSLINE_BATCH_WITHIN_S": str(settings.batch_within_s),
-        "NEWSLINE_PROCESS_WORKERS": str(settings.process_workers),
-    }
-    for field, value in settings.ingest.model_dump().items():
-        env[f"NEWSLINE_INGEST__{field.upper()}"] = str(value)
-    return env
+    return settings.as_environment()
 
 
 @pytest.fixture

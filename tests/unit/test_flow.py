@@ -1,20 +1,39 @@
 from __future__ import annotations
 
+from pipeline.codec import encode
 from pipeline.deadletter import Origin
-from pipeline.flow import crashed, route_ingest
+from pipeline.dedupe import fingerprint_record
+from pipeline.flow import crashed, route_decided, route_fingerprint, route_ingest
 from pipeline.ingest import Rejection, ingest_record
-from pipeline.settings import IngestLimits
-from pipeline.topics import DEADLETTER, ENRICHED
+from pipeline.settings import DedupeSettings, IngestLimits
+from pipeline.topics import CLEAN, DEADLETTER, DEDUPE_LOG, ENRICHED
 from schemas import DeadLetter, EnrichedArticle, RawArticle
+from schemas.dedupe import DedupeRequest
 
 
-def test_an_article_goes_to_enriched_keyed_by_its_id() -> None:
+def test_an_article_flows_clean_then_decision_log_then_enriched() -> None:
     value = RawArticle(source="s", body="Kyiv said so.").model_dump_json().encode()
     result = ingest_record(value, limits=IngestLimits())
     assert isinstance(result, EnrichedArticle)
     out = route_ingest(result, value=value, key=b"ignored", origin=Origin())
-    assert out.topic == ENRICHED
-    assert out.key == result.article_id
+    assert (out.topic, out.key) == (CLEAN, result.article_id)
+
+    clean = encode(out.record)
+    request = fingerprint_record(clean, settings=DedupeSettings())
+    assert isinstance(request, DedupeRequest)
+    logged = route_fingerprint(request, value=clean, key=None, origin=Origin())
+    assert (logged.topic, logged.key) == (DEDUPE_LOG, result.article_id)
+
+    assert route_decided(result).topic == ENRICHED
+
+
+def test_a_bad_clean_record_is_a_dedupe_dead_letter() -> None:
+    result = fingerprint_record(b"{}", settings=DedupeSettings())
+    assert isinstance(result, Rejection)
+    out = route_fingerprint(result, value=b"{}", key=b"k", origin=Origin())
+    assert out.topic == DEADLETTER
+    assert isinstance(out.record, DeadLetter)
+    assert out.record.stage == "dedupe"
 
 
 def test_a_rejection_becomes_a_dead_letter_with_the_original_bytes() -> None:

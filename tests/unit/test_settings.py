@@ -66,3 +66,14 @@ def test_topic_prefix() -> None:
         Settings(topic_prefix="staging.").topic("articles.raw")
         == "staging.articles.raw"
     )
+
+
+def test_as_environment_round_trips(monkeypatch: pytest.MonkeyPatch) -> None:
+    settings = Settings(
+        kafka_sasl_password="s3cret",  # type: ignore[arg-type]
+        topic_prefix="x.",
+        data_dir=Path("/tmp/state"),
+    )
+    for name, value in settings.as_environment().items():
+        monkeypatch.setenv(name, value)
+    assert Settings() == settings

@@ -1,0 +1,314 @@
+"""The dedupe decision: each article against every earlier one still in the window.
+
+Decisions are made one at a time, in the order of the decision log, so "earlier" and
+"earliest" mean earlier in that one order (see agents/dedupe.py for why there is
+one). A decision is a few dozen single-key lookups: exact text by content hash,
+near-duplicate candidates from the article's LSH buckets (verified on their stored
+signatures), and repeated sentences by sentence key. Its cost does not grow with
+the size of the index.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, MutableMapping
+from datetime import datetime
+from itertools import islice, takewhile
+from typing import Any
+
+import numpy as np
+
+from pipeline.dedupe.minhash import (
+    Hashes,
+    estimate_jaccard,
+    pack_signature,
+    unpack_signature,
+)
+from pipeline.dedupe.records import (
+    SEQ,
+    WATERMARK,
+    ArticleRecord,
+    article_key,
+    article_of_expiry,
+    bucket_key,
+    content_key,
+    epoch_seconds,
+    expiry_key,
+    holder_of,
+    sentence_state_key,
+)
+from pipeline.settings import DedupeSettings
+from schemas import DuplicateVerdict, EnrichedArticle, Sentence, SentenceRef
+from schemas.dedupe import DedupeRequest, Fingerprint
+
+#: How far past the wall clock a publication time may move the window's end: a
+#: mistyped year must not expire everything the index holds.
+FUTURE_SLACK_S = 24 * 3600.0
+
+Store = MutableMapping[str, Any]
+
+
+class DedupeIndex:
+    """The dedupe state of one decision log, and the decisions made against it.
+
+    ``state`` and ``expiry`` are key-value stores: faust tables in the service, dicts
+    offline. The index only gets, sets and deletes single keys of ``state``; it never
+    scans it, nor asks its length (slow on a RocksDB-backed table). It walks
+    ``expiry`` from its start and stops at the first live entry, so ``expiry`` must
+    iterate in ascending key order, as a single-partition RocksDB table does; offline
+    use ``OrderedKeys``, not a dict. Values read from a store are never changed in
+    place: a faust table only keeps (and changelogs) what is assigned to it.
+    """
+
+    def __init__(
+        self, state: Store, expiry: Store, *, settings: DedupeSettings
+    ) -> None:
+        self._state = state
+        self._expiry = expiry
+        self._settings = settings
+        self._window_s = settings.window_hours * 3600
+
+    def decide(self, request: DedupeRequest, *, seen_at: datetime) -> EnrichedArticle:
+        """The article with ``duplicate`` and ``sentences[].repeat_of`` filled in.
+
+        ``seen_at`` (the wall clock) stands in for a missing publication time. An
+        article decided before gets its first verdicts back, unchanged, whatever was
+        decided in between; it is never a duplicate of itself.
+        """
+        record = self._state.get(article_key(request.article.article_id))
+        if record is None:
+            record = self._decide_new(request, seen_at)
+        return with_verdicts(request.article, record)
+
+    def expire(self, *, now: datetime, limit: int | None = None) -> int:
+        """Forget the articles that left the window; returns how many.
+
+        ``limit`` caps the articles forgotten per call, so that a sweep after a long
+        pause does not hold up the event loop; the next call goes on.
+        """
+        watermark = self._state.get(WATERMARK)
+        if watermark is None:
+            return 0
+        # Lookups already ignore these; purging them bounds the stores. ``now`` only
+        # holds the sweep back when event times run ahead of the wall clock.
+        oldest = min(epoch_seconds(now), watermark) - self._window_s
+        due = [key for key, _ in islice(self._expired_entries(oldest), limit)]
+        for key in due:
+            self._forget(key)
+        return len(due)
+
+    def _decide_new(self, request: DedupeRequest, seen_at: datetime) -> ArticleRecord:
+        time = event_time(request.article, seen_at)
+        oldest = self._advance_watermark(time) - self._window_s
+        decision = _Decision(self._state, request, self._settings, oldest=oldest)
+        duplicate = decision.exact() or decision.near() or DuplicateVerdict()
+        repeats = decision.repeats()
+        seq = self._next_seq()
+        record = ArticleRecord(
+            seq=seq,
+            time=time,
+            signature=pack_signature(request.fingerprint.signature),
+            duplicate=duplicate.model_dump(),
+            repeats=repeats,
+            holds=decision.claim_free_keys(),
+            bands=decision.join_buckets(),
+            expiry=expiry_key(time, seq, request.article.article_id),
+        )
+        self._state[article_key(request.article.article_id)] = record
+        self._expiry[record["expiry"]] = time
+        return record
+
+    def _advance_watermark(self, time: float) -> float:
+        watermark = self._state.get(WATERMARK)
+        if watermark is None or time > watermark:
+            self._state[WATERMARK] = watermark = time
+        return float(watermark)
+
+    def _next_seq(self) -> int:
+        seq = int(self._state.get(SEQ, 0)) + 1
+        self._state[SEQ] = seq
+        return seq
+
+    def _expired_entries(self, oldest: float) -> Iterator[tuple[str, float]]:
+        # Keys within one hour are in decision order, not time order, so the walk
+        # may stop short of an expired entry of that hour; the next sweep takes it.
+        return takewhile(lambda entry: entry[1] < oldest, self._expiry.items())
+
+    def _forget(self, key: str) -> None:
+        article_id = article_of_expiry(key)
+        record = self._state.get(article_key(article_id))
+        if record is not None and record["expiry"] == key:
+            for held in record["holds"]:
+                self._release(held, article_id)
+            for bucket in record["bands"]:
+                self._leave(bucket, article_id)
+            del self._state[article_key(article_id)]
+        del self._expiry[key]
+
+    def _release(self, key: str, article_id: str) -> None:
+        # A later article may have taken the key over once this one left the window.
+        value = self._state.get(key)
+        if value is not None and holder_of(value) == article_id:
+            del self._state[key]
+
+    def _leave(self, bucket: str, article_id: str) -> None:
+        holders = self._state.get(bucket) or []
+        if article_id not in holders:
+            return
+        rest = [holder for holder in holders if holder != article_id]
+        if rest:
+            self._state[bucket] = rest
+        else:
+            del self._state[bucket]
+
+
+class _Decision:
+    """One new article's lookups, and its claims on the keys still free."""
+
+    def __init__(
+        self,
+        state: Store,
+        request: DedupeRequest,
+        settings: DedupeSettings,
+        *,
+        oldest: float,
+    ) -> None:
+        self._state = state
+        self._fingerprint: Fingerprint = request.fingerprint
+        self._article_id = request.article.article_id
+        self._settings = settings
+        self._oldest = oldest
+        self._records: dict[str, ArticleRecord | None] = {}
+        self._values: dict[str, Any] = {}
+        self._buckets = {
+            bucket_key(band): list(state.get(bucket_key(band)) or [])
+            for band in request.fingerprint.bands
+        }
+
+    def exact(self) -> DuplicateVerdict | None:
+        """Same text as a live earlier article."""
+        first = self._read(content_key(self._fingerprint.content_hash))
+        if first is None or self._live(first) is None:
+            return None
+        return DuplicateVerdict(kind="exact", of=first, similarity=1.0)
+
+    def near(self) -> DuplicateVerdict | None:
+        """The earliest live article sharing a bucket whose estimated Jaccard is at
+        least the threshold."""
+        signature = np.asarray(self._fingerprint.signature, dtype=np.uint64)
+        matches = []
+        for candidate in self._candidates():
+            record = self._live(candidate)
+            if record is None:
+                continue
+            similarity = _similarity(signature, record)
+            if similarity is not None and similarity >= self._settings.threshold:
+                matches.append((record["seq"], candidate, similarity))
+        if not matches:
+            return None
+        _, first, similarity = min(matches)
+        return DuplicateVerdict(kind="near", of=first, similarity=round(similarity, 4))
+
+    def repeats(self) -> list[list[Any]]:
+        """``[sentence index, article_id, sentence index]`` per sentence that a live
+        earlier article had first."""
+        repeats = []
+        for sentence in self._fingerprint.sentences:
+            first = self._read(sentence_state_key(sentence.key))
+            if first is not None and self._live(first[0]) is not None:
+                repeats.append([sentence.index, first[0], first[1]])
+        return repeats
+
+    def claim_free_keys(self) -> list[str]:
+        """Become the first holder of the text and sentences no live article holds."""
+        claims: list[tuple[str, Any]] = [
+            (content_key(self._fingerprint.content_hash), self._article_id)
+        ]
+        claims += [
+            (sentence_state_key(s.key), [self._article_id, s.index])
+            for s in self._fingerprint.sentences
+        ]
+        held = []
+        for key, value in claims:
+            holder = self._read(key)
+            # A sentence said twice in this article stays with its first occurrence.
+            if holder is None or self._live(holder_of(holder)) is None:
+                self._write(key, value)
+                held.append(key)
+        return held
+
+    def join_buckets(self) -> list[str]:
+        """Join each bucket that has room, making room by dropping expired holders."""
+        joined = []
+        for bucket, holders in self._buckets.items():
+            kept = self._without_expired(holders) if self._full(holders) else holders
+            if not self._full(kept):
+                self._state[bucket] = [*kept, self._article_id]
+                joined.append(bucket)
+        return joined
+
+    def _read(self, key: str) -> Any:
+        """A state value, read once per decision (repeats and claims both ask)."""
+        if key not in self._values:
+            self._values[key] = self._state.get(key)
+        return self._values[key]
+
+    def _write(self, key: str, value: Any) -> None:
+        self._state[key] = value
+        self._values[key] = value
+
+    def _full(self, holders: list[str]) -> bool:
+        return len(holders) >= self._settings.bucket_holders
+
+    def _without_expired(self, holders: list[str]) -> list[str]:
+        return [holder for holder in holders if self._live(holder) is not None]
+
+    def _candidates(self) -> list[str]:
+        holders = (h for bucket in self._buckets.values() for h in bucket)
+        return list(dict.fromkeys(holders))
+
+    def _live(self, article_id: str) -> ArticleRecord | None:
+        """An earlier article's record, if it is still in the window; None for this
+        article itself, so that it is never its own duplicate or repeat."""
+        if article_id == self._article_id:
+            return None
+        if article_id not in self._records:
+            record = self._state.get(article_key(article_id))
+            live = record is not None and record["time"] >= self._oldest
+            self._records[article_id] = record if live else None
+        return self._records[article_id]
+
+
+def event_time(article: EnrichedArticle, seen_at: datetime) -> float:
+    """When the article happened, for the window: published, else seen; never more
+    than FUTURE_SLACK_S past ``seen_at``."""
+    seen = epoch_seconds(seen_at)
+    if article.published_at is None:
+        return seen
+    return min(epoch_seconds(article.published_at), seen + FUTURE_SLACK_S)
+
+
+def with_verdicts(article: EnrichedArticle, record: ArticleRecord) -> EnrichedArticle:
+    """The article with the verdicts of its record."""
+    refs = {
+        index: SentenceRef(article_id=of, index=at)
+        for index, of, at in record["repeats"]
+    }
+    sentences = article.sentences
+    # Most articles repeat nothing and arrive with nothing marked: keep their tuple.
+    if refs or any(s.repeat_of is not None for s in sentences):
+        sentences = tuple(_with_repeat(s, refs.get(s.index)) for s in sentences)
+    duplicate = DuplicateVerdict.model_validate(record["duplicate"])
+    return article.model_copy(update={"duplicate": duplicate, "sentences": sentences})
+
+
+def _with_repeat(sentence: Sentence, ref: SentenceRef | None) -> Sentence:
+    if sentence.repeat_of == ref:
+        return sentence
+    return sentence.model_copy(update={"repeat_of": ref})
+
+
+def _similarity(signature: Hashes, record: ArticleRecord) -> float | None:
+    stored = unpack_signature(record["signature"])
+    if stored.shape != signature.shape:  # stored before bands or rows were changed
+        return None
+    return estimate_jaccard(signature, stored)

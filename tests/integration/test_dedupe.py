@@ -1,0 +1,96 @@
+"""Dedupe through a real broker: across partitions, and across a worker restart."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from pathlib import Path
+
+from aiokafka import AIOKafkaProducer
+
+from pipeline.kafka import aiokafka_options, ensure_topics
+from pipeline.results import Results, collect, output_offsets
+from pipeline.settings import Settings
+from pipeline.supervise import WorkerProcess
+from pipeline.topics import RAW, topic_name
+
+TIMEOUT = 120.0
+
+
+def _record(article_id: str, body: str) -> bytes:
+    return json.dumps({"article_id": article_id, "source": "t", "body": body}).encode()
+
+
+def _edited(body: str) -> str:
+    """A copy with a handful of words changed: a near-duplicate, not an exact one."""
+    words = body.split(" ")
+    for position in (40, 120, 200):
+        words[position] = words[position].upper() + "X"
+    return " ".join(words)
+
+
+async def _send(
+    settings: Settings, article_id: str, body: str, partition: int
+) -> Results:
+    """Produce one article to a chosen partition and wait for its outcome."""
+    since = await output_offsets(settings)
+    producer = AIOKafkaProducer(**aiokafka_options(settings), acks="all")
+    await producer.start()
+    try:
+        await producer.send_and_wait(
+            topic_name(settings, RAW),
+            _record(article_id, body),
+            key=article_id.encode(),
+            partition=partition,
+        )
+    finally:
+        await producer.stop()
+    return await collect(settings, since, expect=[article_id], timeout=TIMEOUT)
+
+
+async def test_duplicates_are_found_across_partitions(
+    settings: Settings, worker: WorkerProcess, seeds_dir: Path
+) -> None:
+    assert settings.topic_partitions >= 4
+    await ensure_topics(settings)
+    body = sorted(seeds_dir.glob("*.txt"))[2].read_text(encoding="utf-8")
+
+    first = await _send(settings, "original", body, partition=0)
+    assert first.enriched["original"].duplicate.kind is None, worker.log_tail()
+
+    near = await _send(settings, "near-copy", _edited(body), partition=1)
+    verdict = near.enriched["near-copy"].duplicate
+    assert verdict.kind == "near"
+    assert verdict.of == "original"
+    assert verdict.similarity is not None
+    assert verdict.similarity >= settings.dedupe.threshold
+
+    exact = await _send(settings, "exact-copy", body, partition=3)
+    assert exact.enriched["exact-copy"].duplicate.kind == "exact"
+    assert exact.enriched["exact-copy"].duplicate.of == "original"
+
+
+async def test_verdicts_survive_a_worker_restart(
+    settings: Settings,
+    settings_factory: Callable[..., Settings],
+    worker_factory: Callable[[Settings], WorkerProcess],
+    seeds_dir: Path,
+    tmp_path: Path,
+) -> None:
+    await ensure_topics(settings)
+    body = sorted(seeds_dir.glob("*.txt"))[4].read_text(encoding="utf-8")
+    worker = worker_factory(settings)
+    first = await _send(settings, "before-restart", body, partition=2)
+    original = first.enriched["before-restart"]
+    worker.stop()
+
+    # A fresh state folder: the index must come back from the changelog topics.
+    restarted = settings.model_copy(update={"data_dir": tmp_path / "fresh-state"})
+    worker = worker_factory(restarted)
+    near = await _send(restarted, "after-restart", _edited(body), partition=0)
+    assert near.enriched["after-restart"].duplicate.of == "before-restart", (
+        worker.log_tail()
+    )
+
+    again = await _send(restarted, "before-restart", body, partition=2)
+    assert again.enriched["before-restart"] == original  # never its own duplicate
