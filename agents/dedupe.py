@@ -6,7 +6,7 @@ fingerprint
     keys) in the process pool; emits a DedupeRequest to ``dedupe.requests``.
 decide
     Consumes ``dedupe.requests`` and emits the article with its ``duplicate`` verdict
-    and ``sentences[].repeat_of`` filled to ``articles.enriched``.
+    and ``sentences[].repeat_of`` filled to ``articles.deduped``.
 
 Why verdicts do not depend on partitioning: ``dedupe.requests`` has ONE partition.
 Every decision is made by the single decide instance that owns it, against the
@@ -37,7 +37,7 @@ import faust
 from pipeline.app import app, channels, publish, settings
 from pipeline.codec import decode
 from pipeline.dedupe import DedupeIndex, fingerprint_record
-from pipeline.flow import Output, route_decided, route_fingerprint, route_rejection
+from pipeline.flow import Outputs, route_decided, route_fingerprint, route_rejection
 from pipeline.ingest import Rejection
 from pipeline.pooled import origin_of, run_pooled
 from pipeline.topics import CLEAN, DEDUPE_LOG
@@ -80,14 +80,14 @@ async def decide(stream: faust.StreamT[bytes]) -> None:
     # commits an offset, so an acknowledged request always has its output delivered.
     swept = time.monotonic()
     async for event in stream.events():
-        await publish([_decide(event)], wait=False)
+        await publish(_decide(event), wait=False)
         if time.monotonic() - swept > EXPIRY_INTERVAL_S:
             # Bounded, so a sweep after a long pause cannot stall the event loop.
             index.expire(now=datetime.now(UTC), limit=EXPIRY_BATCH)
             swept = time.monotonic()
 
 
-def _decide(event: faust.EventT[bytes]) -> Output:
+def _decide(event: faust.EventT[bytes]) -> Outputs:
     try:
         request = decode(DedupeRequest, event.value)
     except ValueError as error:

@@ -15,8 +15,8 @@ import faust
 from pipeline.codec import encode, encode_key
 from pipeline.cpu import CpuPool
 from pipeline.flow import Output
-from pipeline.ingest import load_identifier
 from pipeline.kafka import MAX_RECORD_BYTES, bootstrap_list, faust_credentials
+from pipeline.models import load_models
 from pipeline.settings import Settings, get_settings
 from pipeline.topics import ALL, TopicSpec, partition_count, topic_name
 
@@ -62,8 +62,8 @@ def declare_topic(app: faust.App, settings: Settings, spec: TopicSpec) -> faust.
 
 settings = get_settings()
 app = create_app(settings)
-# Processes load the language model when they start rather than on a first article.
-pool = CpuPool(settings.process_workers, initializer=load_identifier)
+# Processes load their models when they start rather than on a first article.
+pool = CpuPool(settings.process_workers, initializer=load_models)
 channels = {spec.name: declare_topic(app, settings, spec) for spec in ALL}
 
 

@@ -17,15 +17,24 @@ from typing import Any
 
 from tqdm import tqdm
 
+from pipeline.claims import claims_record
 from pipeline.codec import encode, encode_key
 from pipeline.corpus import SourceRecord, plan
 from pipeline.cpu import CpuPool
 from pipeline.deadletter import Origin
 from pipeline.dedupe import DedupeIndex, OrderedKeys, fingerprint_record
-from pipeline.flow import Output, route_decided, route_fingerprint, route_ingest
-from pipeline.ingest import ingest_record, load_identifier
+from pipeline.flow import (
+    Output,
+    Outputs,
+    route_claims,
+    route_decided,
+    route_fingerprint,
+    route_ingest,
+)
+from pipeline.ingest import ingest_record
+from pipeline.models import load_models
 from pipeline.settings import Settings
-from pipeline.topics import CLEAN, DEDUPE_LOG, OUTPUTS, topic_name
+from pipeline.topics import CLEAN, DEDUPE_LOG, DEDUPED, OUTPUTS, TopicSpec, topic_name
 from schemas.dedupe import DedupeRequest
 
 #: Records handed to the process pool at a time (keeps the progress bar moving).
@@ -72,27 +81,43 @@ class _Stages:
         ingested = await self._pooled(
             ingest_record, route_ingest, inputs, limits=self.settings.ingest
         )
-        clean = [self._as_input(o) for o in ingested if o.topic == CLEAN]
         fingerprinted = await self._pooled(
-            fingerprint_record, route_fingerprint, clean, settings=self.settings.dedupe
+            fingerprint_record,
+            route_fingerprint,
+            self._inputs(ingested, CLEAN),
+            settings=self.settings.dedupe,
         )
-        decided = [self._decide(o) for o in fingerprinted if o.topic == DEDUPE_LOG]
-        return [o for o in (*ingested, *fingerprinted, *decided) if o.topic in OUTPUTS]
+        decided = [
+            out
+            for logged in fingerprinted
+            if logged.topic == DEDUPE_LOG
+            for out in self._decide(logged)
+        ]
+        claimed = await self._pooled(
+            claims_record, route_claims, self._inputs(decided, DEDUPED)
+        )
+        stages = (*ingested, *fingerprinted, *decided, *claimed)
+        return [o for o in stages if o.topic in OUTPUTS]
 
     async def _pooled(
         self, work: Callable[..., Any], route: Any, inputs: list[Input], **kwargs: Any
     ) -> list[Output]:
         results = await self.pool.map(work, [i.value for i in inputs], **kwargs)
         return [
-            route(result, value=i.value, key=i.key, origin=i.origin)
+            out
             for i, result in zip(inputs, results, strict=True)
+            for out in route(result, value=i.value, key=i.key, origin=i.origin)
         ]
+
+    def _inputs(self, outputs: Sequence[Output], spec: TopicSpec) -> list[Input]:
+        """The records a stage consuming ``spec`` would read, as its agent sees them."""
+        return [self._as_input(o) for o in outputs if o.topic == spec]
 
     def _as_input(self, output: Output) -> Input:
         origin = Origin(topic=topic_name(self.settings, output.topic))
         return Input(encode(output.record), encode_key(output.key), origin)
 
-    def _decide(self, output: Output) -> Output:
+    def _decide(self, output: Output) -> Outputs:
         assert isinstance(output.record, DedupeRequest)
         return route_decided(
             self.index.decide(output.record, seen_at=datetime.now(UTC))
@@ -102,7 +127,7 @@ class _Stages:
 async def _run_stages(
     settings: Settings, records: list[SourceRecord], show_progress: bool | None
 ) -> list[Output]:
-    pool = CpuPool(settings.process_workers, initializer=load_identifier)
+    pool = CpuPool(settings.process_workers, initializer=load_models)
     stages = _Stages(settings, pool)
     disable = None if show_progress is None else not show_progress
     outputs: list[Output] = []

@@ -10,7 +10,15 @@ from dataclasses import dataclass
 
 from pipeline.deadletter import Origin, dead_letter
 from pipeline.ingest import Rejection
-from pipeline.topics import CLEAN, DEADLETTER, DEDUPE_LOG, ENRICHED, TopicSpec
+from pipeline.topics import (
+    CLAIMS,
+    CLEAN,
+    DEADLETTER,
+    DEDUPE_LOG,
+    DEDUPED,
+    ENRICHED,
+    TopicSpec,
+)
 from schemas import EnrichedArticle, WireModel
 from schemas.dedupe import DedupeRequest
 
@@ -24,16 +32,19 @@ class Output:
     record: WireModel
 
 
+Outputs = tuple[Output, ...]
+
+
 def route_ingest(
     result: EnrichedArticle | Rejection,
     *,
     value: bytes,
     key: bytes | None,
     origin: Origin,
-) -> Output:
+) -> Outputs:
     """The ingest stage's output for one input: the clean article or a dead letter."""
     if isinstance(result, EnrichedArticle):
-        return Output(CLEAN, result.article_id, result)
+        return (Output(CLEAN, result.article_id, result),)
     return route_rejection("ingest", result, value=value, key=key, origin=origin)
 
 
@@ -43,11 +54,30 @@ def route_fingerprint(
     value: bytes,
     key: bytes | None,
     origin: Origin,
-) -> Output:
+) -> Outputs:
     """A fingerprinted article, bound for the one place dedupe decisions are made."""
     if isinstance(result, DedupeRequest):
-        return Output(DEDUPE_LOG, result.article.article_id, result)
+        return (Output(DEDUPE_LOG, result.article.article_id, result),)
     return route_rejection("dedupe", result, value=value, key=key, origin=origin)
+
+
+def route_decided(article: EnrichedArticle) -> Outputs:
+    """An article with its dedupe verdicts, on to the claims stage."""
+    return (Output(DEDUPED, article.article_id, article),)
+
+
+def route_claims(
+    result: EnrichedArticle | Rejection,
+    *,
+    value: bytes,
+    key: bytes | None,
+    origin: Origin,
+) -> Outputs:
+    """One record per claim on ``claims``, then the finished article."""
+    if isinstance(result, Rejection):
+        return route_rejection("claims", result, value=value, key=key, origin=origin)
+    claims = tuple(Output(CLAIMS, claim.claim_id, claim) for claim in result.claims)
+    return (*claims, Output(ENRICHED, result.article_id, result))
 
 
 def route_rejection(
@@ -57,7 +87,7 @@ def route_rejection(
     value: bytes,
     key: bytes | None,
     origin: Origin,
-) -> Output:
+) -> Outputs:
     """The dead letter for an input a stage could not process."""
     letter = dead_letter(
         stage=stage,
@@ -68,16 +98,7 @@ def route_rejection(
         article_id=rejection.article_id,
         origin=origin,
     )
-    return Output(DEADLETTER, letter.article_id, letter)
-
-
-def route_decided(article: EnrichedArticle) -> Output:
-    """An article with its dedupe verdicts.
-
-    Until the claims stage exists, dedupe is the last stage and publishes the
-    finished article.
-    """
-    return Output(ENRICHED, article.article_id, article)
+    return (Output(DEADLETTER, letter.article_id, letter),)
 
 
 def crashed(error: BaseException) -> Rejection:

@@ -15,7 +15,7 @@ import faust
 
 from pipeline.app import pool, publish, settings
 from pipeline.deadletter import Origin
-from pipeline.flow import Output, crashed
+from pipeline.flow import Outputs, crashed
 from pipeline.ingest import Rejection
 
 log = logging.getLogger(__name__)
@@ -34,7 +34,7 @@ class Router(Protocol[R_contra]):
         value: bytes,
         key: bytes | None,
         origin: Origin,
-    ) -> Output: ...
+    ) -> Outputs: ...
 
 
 async def run_pooled(
@@ -51,11 +51,9 @@ async def run_pooled(
     async for events in batches:
         values = [event.value for event in events]
         results = await compute(work, values, **kwargs)
+        pairs = zip(events, results, strict=True)
         await publish(
-            [
-                _route(route, event, result)
-                for event, result in zip(events, results, strict=True)
-            ]
+            [out for event, result in pairs for out in _route(route, event, result)]
         )
 
 
@@ -90,7 +88,7 @@ def origin_of(event: faust.EventT[bytes]) -> Origin:
 
 def _route(
     route: Router[R], event: faust.EventT[bytes], result: R | Rejection
-) -> Output:
+) -> Outputs:
     return route(
         result, value=event.value, key=event.message.key, origin=origin_of(event)
     )

@@ -13,8 +13,8 @@ from aiokafka.admin import AIOKafkaAdminClient
 from pipeline.codec import decode
 from pipeline.kafka import MAX_RECORD_BYTES, aiokafka_options
 from pipeline.settings import Settings
-from pipeline.topics import DEADLETTER, ENRICHED, OUTPUTS, topic_name
-from schemas import DeadLetter, EnrichedArticle
+from pipeline.topics import CLAIMS, DEADLETTER, ENRICHED, OUTPUTS, topic_name
+from schemas import Claim, DeadLetter, EnrichedArticle
 
 Offsets = dict[TopicPartition, int]
 
@@ -24,12 +24,19 @@ class Results:
     """The outcome records seen per article_id (the last one wins on redelivery)."""
 
     enriched: dict[str, EnrichedArticle] = field(default_factory=dict)
+    claims: dict[str, Claim] = field(default_factory=dict)
     dead: dict[str, DeadLetter] = field(default_factory=dict)
     dead_without_id: list[DeadLetter] = field(default_factory=list)
 
     def done(self) -> set[str]:
-        """article_ids that reached an outcome."""
-        return set(self.enriched) | set(self.dead)
+        """article_ids that reached an outcome, with all of their claims read."""
+        # Claims sit on other partitions than their article, so they may arrive later.
+        complete = {
+            article_id
+            for article_id, article in self.enriched.items()
+            if all(claim.claim_id in self.claims for claim in article.claims)
+        }
+        return complete | set(self.dead)
 
     def count(self) -> int:
         """Records seen, counting dead letters without an article_id."""
@@ -121,6 +128,9 @@ def _add(results: Results, settings: Settings, topic: str, value: bytes) -> None
     if topic == topic_name(settings, ENRICHED):
         article = decode(EnrichedArticle, value)
         results.enriched[article.article_id] = article
+    elif topic == topic_name(settings, CLAIMS):
+        claim = decode(Claim, value)
+        results.claims[claim.claim_id] = claim
     elif topic == topic_name(settings, DEADLETTER):
         letter = decode(DeadLetter, value)
         if letter.article_id is None:

@@ -56,6 +56,10 @@ def summarise(results: Results) -> str:
             f"claims={len(article.claims)}"
         )
         lines.append(f"      {first[:100]}")
+    lines.append(f"claims: {len(results.claims)} claims")
+    for claim in sorted(results.claims.values(), key=lambda c: -c.checkworthiness)[:5]:
+        speaker = claim.speaker.name if claim.speaker else "(the outlet)"
+        lines.append(f"  {claim.checkworthiness:.2f}  {speaker}: {claim.text[:90]}")
     letters = [*results.dead.values(), *results.dead_without_id]
     lines.append(f"articles.deadletter: {len(letters)} records")
     lines += [f"  {d.article_id}  {d.error_type}: {d.reason}" for d in letters]

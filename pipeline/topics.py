@@ -26,14 +26,24 @@ CLEAN = TopicSpec("articles.clean", record="EnrichedArticle", key="article_id")
 DEDUPE_LOG = TopicSpec(
     "dedupe.requests", record="DedupeRequest", key="article_id", partitions=1
 )
+DEDUPED = TopicSpec("articles.deduped", record="EnrichedArticle", key="article_id")
+CLAIMS = TopicSpec("claims", record="Claim", key="claim_id")
 ENRICHED = TopicSpec("articles.enriched", record="EnrichedArticle", key="article_id")
 DEADLETTER = TopicSpec("articles.deadletter", record="DeadLetter", key="article_id")
 
 #: Topics the pipeline reads or writes today, in flow order.
-ALL: tuple[TopicSpec, ...] = (RAW, CLEAN, DEDUPE_LOG, ENRICHED, DEADLETTER)
+ALL: tuple[TopicSpec, ...] = (
+    RAW,
+    CLEAN,
+    DEDUPE_LOG,
+    DEDUPED,
+    CLAIMS,
+    ENRICHED,
+    DEADLETTER,
+)
 
 #: Topics a consumer of the pipeline's results reads.
-OUTPUTS: tuple[TopicSpec, ...] = (ENRICHED, DEADLETTER)
+OUTPUTS: tuple[TopicSpec, ...] = (ENRICHED, CLAIMS, DEADLETTER)
 
 
 def topic_name(settings: Settings, spec: TopicSpec) -> str:

@@ -14,7 +14,7 @@ from pipeline.replay import replay
 from pipeline.results import collect, output_offsets
 from pipeline.settings import Settings
 from pipeline.supervise import WorkerProcess
-from schemas import EnrichedArticle
+from schemas import Claim, EnrichedArticle
 from tests.integration.conftest import settings_env
 
 TIMEOUT = 120.0
@@ -83,6 +83,9 @@ async def test_kafka_output_equals_extract(
         assert results.enriched[article_id] == article
     assert (tmp_path / "out" / "articles.deadletter.jsonl").read_text() == ""
     assert not results.dead
+    claims = (tmp_path / "out" / "claims.jsonl").read_text().splitlines()
+    offline_claims = {c.claim_id: c for c in map(Claim.model_validate_json, claims)}
+    assert offline_claims == results.claims
     repeats = [s for a in offline.values() for s in a.sentences if s.repeat_of]
     assert len(repeats) >= 4  # the seeds repeat sentences word for word
 

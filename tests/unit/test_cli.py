@@ -29,6 +29,12 @@ def test_extract_writes_one_file_per_output_topic(
     assert (tmp_path / "articles.deadletter.jsonl").read_text() == ""
     sources = [json.loads(line)["source"] for line in enriched]
     assert sources == sorted(p.stem for p in seeds_dir.glob("*.txt"))
+    claims = (tmp_path / "claims.jsonl").read_text().splitlines()
+    in_articles = {
+        c["claim_id"] for a in map(json.loads, enriched) for c in a["claims"]
+    }
+    assert claims
+    assert {json.loads(line)["claim_id"] for line in claims} == in_articles
 
 
 def test_extract_dead_letters_bad_jsonl_lines(tmp_path: Path) -> None:

@@ -1,12 +1,19 @@
 from __future__ import annotations
 
+from pipeline.claims import claims_record
 from pipeline.codec import encode
 from pipeline.deadletter import Origin
 from pipeline.dedupe import fingerprint_record
-from pipeline.flow import crashed, route_decided, route_fingerprint, route_ingest
+from pipeline.flow import (
+    crashed,
+    route_claims,
+    route_decided,
+    route_fingerprint,
+    route_ingest,
+)
 from pipeline.ingest import Rejection, ingest_record
 from pipeline.settings import DedupeSettings, IngestLimits
-from pipeline.topics import CLEAN, DEADLETTER, DEDUPE_LOG, ENRICHED
+from pipeline.topics import CLAIMS, CLEAN, DEADLETTER, DEDUPE_LOG, DEDUPED, ENRICHED
 from schemas import DeadLetter, EnrichedArticle, RawArticle
 from schemas.dedupe import DedupeRequest
 
@@ -15,22 +22,23 @@ def test_an_article_flows_clean_then_decision_log_then_enriched() -> None:
     value = RawArticle(source="s", body="Kyiv said so.").model_dump_json().encode()
     result = ingest_record(value, limits=IngestLimits())
     assert isinstance(result, EnrichedArticle)
-    out = route_ingest(result, value=value, key=b"ignored", origin=Origin())
+    [out] = route_ingest(result, value=value, key=b"ignored", origin=Origin())
     assert (out.topic, out.key) == (CLEAN, result.article_id)
 
     clean = encode(out.record)
     request = fingerprint_record(clean, settings=DedupeSettings())
     assert isinstance(request, DedupeRequest)
-    logged = route_fingerprint(request, value=clean, key=None, origin=Origin())
+    [logged] = route_fingerprint(request, value=clean, key=None, origin=Origin())
     assert (logged.topic, logged.key) == (DEDUPE_LOG, result.article_id)
 
-    assert route_decided(result).topic == ENRICHED
+    [decided] = route_decided(result)
+    assert decided.topic == DEDUPED
 
 
 def test_a_bad_clean_record_is_a_dedupe_dead_letter() -> None:
     result = fingerprint_record(b"{}", settings=DedupeSettings())
     assert isinstance(result, Rejection)
-    out = route_fingerprint(result, value=b"{}", key=b"k", origin=Origin())
+    [out] = route_fingerprint(result, value=b"{}", key=b"k", origin=Origin())
     assert out.topic == DEADLETTER
     assert isinstance(out.record, DeadLetter)
     assert out.record.stage == "dedupe"
@@ -38,7 +46,7 @@ def test_a_bad_clean_record_is_a_dedupe_dead_letter() -> None:
 
 def test_a_rejection_becomes_a_dead_letter_with_the_original_bytes() -> None:
     value, key = b"\xff not utf-8", b"k-1"
-    out = route_ingest(
+    [out] = route_ingest(
         Rejection("bad bytes", "invalid_utf8"),
         value=value,
         key=key,
@@ -58,7 +66,7 @@ def test_a_rejection_becomes_a_dead_letter_with_the_original_bytes() -> None:
 
 
 def test_the_record_id_wins_over_the_key() -> None:
-    out = route_ingest(
+    [out] = route_ingest(
         Rejection("empty", "empty_body", "a-7"),
         value=b"{}",
         key=b"other",
@@ -71,3 +79,16 @@ def test_a_crash_is_a_readable_rejection() -> None:
     rejection = crashed(MemoryError("out of memory"))
     assert rejection.error_type == "processing_failed"
     assert "MemoryError" in rejection.reason
+
+
+def test_claims_come_before_their_finished_article() -> None:
+    body = "The agency said two soldiers were captured on Saturday in the Kursk region."
+    value = RawArticle(source="s", body=body).model_dump_json().encode()
+    article = ingest_record(value, limits=IngestLimits())
+    assert isinstance(article, EnrichedArticle)
+    result = claims_record(encode(article))
+    assert isinstance(result, EnrichedArticle)
+    assert result.claims
+    outputs = route_claims(result, value=b"", key=None, origin=Origin())
+    assert [o.topic for o in outputs] == [CLAIMS] * len(result.claims) + [ENRICHED]
+    assert outputs[0].key == result.claims[0].claim_id

@@ -1,0 +1,230 @@
+"""Figures for the claims stage, against data that no one here wrote.
+
+- Check-worthiness F1 (Yes class) on CheckThat! 2024 dev-test, at the threshold the
+  training script chose on dev: the score alone, and the stage (claim filter, then
+  score) with each sentence as a one-sentence article.
+- Speaker precision / recall and cue recall on PolNeAR dev: a predicted speaker is
+  right when its span overlaps a gold Source span; a gold source (cue) is found when
+  a predicted speaker (cue) span overlaps it. Only sentences the stage would parse
+  are searched; gold attributions anywhere count in the denominator.
+- Sentences per second of ``extract_claims`` on one core (CPU affinity and BLAS
+  threads pinned to 1), on the seeds and on CheckThat! sentences.
+
+Reads ../shared/corpora at run time; never copies it.
+
+    .venv/bin/python bench/claims.py
+"""
+
+# The imports wait for the thread caps below: BLAS reads them when numpy loads.
+# ruff: noqa: E402
+
+from __future__ import annotations
+
+import os
+
+for _name in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+    os.environ.setdefault(_name, "1")  # before numpy loads: one core means one thread
+
+import csv
+import hashlib
+import json
+import re
+import sys
+import time
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from pipeline.claims import extract_claims, load_model
+from pipeline.claims.attribution import find_attribution
+from pipeline.claims.candidates import could_be_claim
+from pipeline.claims.checkworthiness import THRESHOLD, score
+from pipeline.ingest import ingest_record
+from pipeline.ingest.sentences import split_sentences
+from pipeline.settings import IngestLimits
+from schemas import EnrichedArticle, Sentence
+
+ROOT = Path(__file__).resolve().parents[1]
+CORPORA = ROOT.parent / "shared" / "corpora"
+CHECKTHAT = CORPORA / "checkthat2024"
+POLNEAR = CORPORA / "polnear" / "dev"
+_CURLY = str.maketrans({"\u201c": '"', "\u201d": '"', "\u2018": "'", "\u2019": "'"})
+
+
+def article_of(texts: Sequence[str], name: str) -> EnrichedArticle:
+    """An article whose sentences are the given texts, one per line."""
+    text = "\n".join(texts)
+    sentences, start = [], 0
+    for index, sentence in enumerate(texts):
+        end = start + len(sentence)
+        sentences.append(Sentence(index=index, text=sentence, start=start, end=end))
+        start = end + 1
+    digest = hashlib.sha256(text.encode()).hexdigest()
+    return EnrichedArticle(
+        article_id=digest[:24],
+        source=name,
+        text=text,
+        content_hash=digest,
+        sentences=tuple(sentences),
+    )
+
+
+# --- CheckThat! ------------------------------------------------------------------
+
+
+def read_checkthat(split: str) -> tuple[list[str], list[bool]]:
+    csv.field_size_limit(sys.maxsize)
+    path = CHECKTHAT / f"ct24_{split}.tsv"
+    with path.open(encoding="utf-8", newline="") as file:
+        rows = list(csv.DictReader(file, delimiter="\t"))
+    return [r["Text"] for r in rows], [r["class_label"].strip() == "Yes" for r in rows]
+
+
+def f1(predicted: Sequence[bool], gold: Sequence[bool]) -> tuple[float, float, float]:
+    tp = sum(p and g for p, g in zip(predicted, gold, strict=True))
+    precision = tp / max(sum(predicted), 1)
+    recall = tp / max(sum(gold), 1)
+    return precision, recall, 2 * precision * recall / max(precision + recall, 1e-9)
+
+
+def bench_checkthat() -> None:
+    texts, gold = read_checkthat("devtest")
+    scores = [score(doc[:]) for doc in load_model().pipe(texts, batch_size=256)]
+    alone = f1([s >= THRESHOLD for s in scores], gold)
+    articles = [article_of([text], "checkthat") for text in texts]
+    claims = extract_claims(articles)
+    staged = [any(c.checkworthiness >= THRESHOLD for c in found) for found in claims]
+    stage = f1(staged, gold)
+    print(f"CheckThat! 2024 dev-test ({len(texts)} sentences, threshold {THRESHOLD}):")
+    print("  score alone     P {:.3f}  R {:.3f}  F1 {:.3f}".format(*alone))
+    print("  filter + score  P {:.3f}  R {:.3f}  F1 {:.3f}".format(*stage))
+
+
+# --- PolNeAR ---------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class GoldAttribution:
+    source: tuple[int, int] | None
+    cue: tuple[int, int] | None
+
+
+def read_polnear() -> Iterator[tuple[str, list[GoldAttribution]]]:
+    """(text, gold attributions) per article."""
+    for ann in sorted((POLNEAR / "attributions").glob("*.ann")):
+        stem = re.sub(r"_[0-9a-f]{4}$", "", ann.stem)
+        text = (POLNEAR / "text" / f"{stem}.txt").read_text(encoding="utf-8")
+        yield text.translate(_CURLY), list(_attributions(ann.read_text("utf-8")))
+
+
+def _attributions(ann: str) -> Iterator[GoldAttribution]:
+    spans: dict[str, tuple[int, int]] = {}
+    for line in ann.splitlines():
+        fields = line.split("\t")
+        if line.startswith("T") and len(fields) >= 2:
+            offsets = re.findall(r"\d+", fields[1].split(" ", 1)[1])
+            spans[fields[0]] = (int(offsets[0]), int(offsets[-1]))
+    for line in ann.splitlines():
+        if line.startswith("E"):
+            roles = dict(part.split(":") for part in line.split("\t")[1].split())
+            source, cue = roles.get("Source"), roles.get("Cue")
+            yield GoldAttribution(
+                spans.get(source) if source else None, spans.get(cue) if cue else None
+            )
+
+
+def overlaps(a: tuple[int, int], b: tuple[int, int]) -> bool:
+    return a[0] < b[1] and b[0] < a[1]
+
+
+def predicted_attributions(text: str) -> list[tuple[tuple[int, int], tuple[int, int]]]:
+    """(speaker span, cue span) of every clause the stage parses, in text offsets."""
+    spans = split_sentences(text, max_sentences=10_000, max_sentence_chars=5_000)
+    kept = [(s.start, text[s.start : s.end]) for s in spans]
+    kept = [(start, sentence) for start, sentence in kept if could_be_claim(sentence)]
+    found = []
+    docs = load_model().pipe([sentence for _, sentence in kept], batch_size=256)
+    for (start, _), doc in zip(kept, docs, strict=True):
+        for clause in doc.sents:
+            if (attribution := find_attribution(clause)) is not None:
+                mention = attribution.mention
+                speaker = (start + mention.start_char, start + mention.end_char)
+                cue = (start + attribution.cue_start, start + attribution.cue_end)
+                found.append((speaker, cue))
+    return found
+
+
+def bench_polnear() -> None:
+    right = predicted = found_sources = sources = found_cues = cues = 0
+    for text, gold in read_polnear():
+        guesses = predicted_attributions(text)
+        gold_sources = [g.source for g in gold if g.source is not None]
+        gold_cues = [g.cue for g in gold if g.cue is not None]
+        predicted += len(guesses)
+        right += sum(any(overlaps(s, g) for g in gold_sources) for s, _ in guesses)
+        sources += len(gold_sources)
+        found_sources += sum(
+            any(overlaps(g, s) for s, _ in guesses) for g in gold_sources
+        )
+        cues += len(gold_cues)
+        found_cues += sum(any(overlaps(g, c) for _, c in guesses) for g in gold_cues)
+    print(f"PolNeAR dev ({sources} gold sources, {predicted} predicted speakers):")
+    print(f"  speaker precision {right / max(predicted, 1):.3f}")
+    print(f"  speaker recall    {found_sources / max(sources, 1):.3f}")
+    print(f"  cue recall        {found_cues / max(cues, 1):.3f}")
+
+
+# --- throughput ------------------------------------------------------------------
+
+
+def seed_articles() -> list[EnrichedArticle]:
+    limits = IngestLimits()
+    articles = []
+    for path in sorted((ROOT / "seeds").glob("*.txt")):
+        body = json.dumps({"source": path.stem, "body": path.read_text("utf-8")})
+        article = ingest_record(body.encode(), limits=limits)
+        assert isinstance(article, EnrichedArticle), article
+        articles.append(article)
+    return articles
+
+
+def throughput(name: str, articles: list[EnrichedArticle], *, rounds: int) -> None:
+    sentences = rounds * sum(len(a.sentences) for a in articles)
+    started = time.perf_counter()
+    for _ in range(rounds):
+        extract_claims(articles)
+    elapsed = time.perf_counter() - started
+    print(
+        f"  {name:<10} {sentences / elapsed:7.0f} sentences/s ({sentences} sentences)"
+    )
+
+
+def bench_speed() -> None:
+    if hasattr(os, "sched_setaffinity"):
+        os.sched_setaffinity(0, {min(os.sched_getaffinity(0))})
+    load_model()
+    extract_claims(seed_articles())  # warm-up
+    print("Throughput of extract_claims, one core:")
+    throughput("seeds", seed_articles(), rounds=5)
+    if CHECKTHAT.is_dir():
+        texts, _ = read_checkthat("dev")
+        articles = [
+            article_of(texts[i : i + 20], "ct") for i in range(0, len(texts), 20)
+        ]
+        throughput("CheckThat!", articles, rounds=1)
+
+
+def main() -> None:
+    if CHECKTHAT.is_dir():
+        bench_checkthat()
+    else:
+        print(f"CheckThat! not found at {CHECKTHAT}; skipped")
+    if POLNEAR.is_dir():
+        bench_polnear()
+    else:
+        print(f"PolNeAR not found at {POLNEAR}; skipped")
+    bench_speed()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,17 @@
+"""The claims stage's logic: attributed, hedged, quantified claims per article.
+
+Pure and synchronous; no Kafka here. ``agents`` and ``newsline extract`` call
+``extract_claims`` in a process pool whose initializer calls ``load_model``.
+
+Modules, in the order a sentence meets them: ``candidates`` (text prefilter),
+``model`` (spaCy), ``attribution`` and ``speakers`` (who says it), ``quotes``
+(speakers of multi-sentence quotations), ``assertion`` (is it a claim),
+``hedging``, ``quantities`` and ``numbers``, ``dates``, ``checkworthiness``;
+``stage`` ties them. Word lists live in ``lexicon``.
+"""
+
+from pipeline.claims.model import load_model
+from pipeline.claims.record import claims_record
+from pipeline.claims.stage import claim_id, extract_claims
+
+__all__ = ["claim_id", "claims_record", "extract_claims", "load_model"]

@@ -1,0 +1,209 @@
+"""Who asserts a clause, and with which cue: rules on the dependency tree.
+
+Handled: the speaker before ("Zelenskyy said that ...") or after the content
+("..., Zelenskyy said."), reported speech with "told", and "according to X". The
+speaker is the subject of the shallowest cue verb; pronouns and short references
+("He added", "the agency") are resolved later, against the article's memory.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from spacy.tokens import Span, Token
+
+from pipeline.claims.lexicon import ATTITUDE_VERBS, CUE_VERBS, PARTICIPLE_CUES, word_set
+
+#: Cues that also take a plain object as their content ("confirmed their capture").
+_OBJECT_CUES = word_set(
+    """
+    confirm confirms confirmed announce announces announced report reports
+    reported deny denies denied acknowledge acknowledges acknowledged reveal
+    reveals revealed claim claims claimed estimate estimates estimated accuse
+    accuses accused disclose discloses disclosed
+    """
+)
+_SPINE_DEPS = frozenset({"ROOT", "conj", "ccomp", "parataxis", "xcomp"})
+_CONTENT_DEPS = frozenset({"ccomp", "xcomp", "parataxis"})
+_SAY_VERBS = frozenset(
+    ["say", "says", "said", "tell", "tells", "told", "add", "adds", "added"]
+)
+_TRAILING_CUES = _SAY_VERBS | word_set(
+    """
+    wrote writes stated reported announced confirmed noted explained
+    """
+)
+_NAME_DEPS = word_set(
+    """
+    compound amod poss case det nummod nmod cc conj prep pobj punct flat
+    """
+)
+_NAME_PREPOSITIONS = frozenset(["of", "for", "at", "from", "in"])
+_NOT_SPEAKERS = frozenset({"there", "that", "this", "which", "what", "who"})
+
+
+@dataclass(frozen=True)
+class Attribution:
+    """A speaker as written in the clause and the cue that introduces the content."""
+
+    mention: Span
+    cue: str
+    cue_start: int
+    cue_end: int
+
+
+def find_attribution(clause: Span) -> Attribution | None:
+    """The clause's attribution, or None when the outlet itself asserts it."""
+    return next(iter(find_attributions(clause)), None)
+
+
+def find_attributions(clause: Span, *, embedded: bool = False) -> list[Attribution]:
+    """Every attribution of the clause, outermost first. With ``embedded``, also
+    those inside relative and adverbial clauses, which the outlet itself reports
+    ("the offer came after the agency confirmed ..."): a claim's speaker is never
+    one of those, but an attribution corpus counts them."""
+    found = [according] if (according := _according_to(clause)) else []
+    cues = [t for t in clause if _is_cue(t, embedded=embedded)]
+    # Speech verbs before stance verbs: in "a soldier believed to be the first died,
+    # the NIS said", the NIS is the speaker.
+    for cue in sorted(cues, key=lambda t: (t.lower_ not in CUE_VERBS, _depth(t))):
+        if any(child.dep_ == "neg" for child in cue.children):
+            continue  # "hasn't confirmed": nobody asserts the content
+        subject = _subject_of(cue)
+        if subject is not None and _has_content(cue, clause):
+            end = cue.idx + len(cue.text)
+            found.append(Attribution(name_span(subject), cue.lower_, cue.idx, end))
+    return found
+
+
+def _according_to(clause: Span) -> Attribution | None:
+    for token in clause:
+        if token.lower_ != "according" or token.i + 1 >= clause.end:
+            continue
+        to = token.doc[token.i + 1]
+        objects = [c for c in to.children if c.dep_ == "pobj"]
+        if to.lower_ == "to" and objects:
+            end = to.idx + len(to.text)
+            return Attribution(name_span(objects[0]), "according to", token.idx, end)
+    return None
+
+
+def _is_cue(token: Token, *, embedded: bool) -> bool:
+    """A speech or stance verb, on the clause's spine unless ``embedded``."""
+    if token.pos_ not in {"VERB", "AUX"}:
+        return False
+    word = token.lower_
+    if word in PARTICIPLE_CUES and token.dep_ == "advcl":
+        return embedded or _on_spine(token.head)
+    is_cue = word in CUE_VERBS or word in ATTITUDE_VERBS
+    return is_cue and not _is_raising(token) and (embedded or _on_spine(token))
+
+
+def _is_raising(token: Token) -> bool:
+    """ "a soldier believed to be the first": a hedge on the soldier, not a speaker."""
+    infinitives = [c for c in token.children if c.dep_ == "xcomp" and c.lower_ == "be"]
+    return bool(infinitives) or any(c.dep_ == "auxpass" for c in token.children)
+
+
+def _on_spine(token: Token) -> bool:
+    return all(t.dep_ in _SPINE_DEPS for t in [token, *token.ancestors][:-1])
+
+
+def _depth(token: Token) -> int:
+    return sum(1 for _ in token.ancestors)
+
+
+def _subject_of(cue: Token) -> Token | None:
+    subjects = [c for c in cue.children if c.dep_ == "nsubj"]
+    subject = subjects[0] if subjects else _noun_before(cue)
+    if subject is None and cue.dep_ in {"conj", "advcl"}:
+        # "announced X and said Y", "X did Y, saying Z": the subject is shared.
+        shared = [c for c in cue.head.children if c.dep_ == "nsubj"]
+        subject = shared[0] if shared else None
+    if subject is None or subject.lower_ in _NOT_SPEAKERS:
+        return None
+    return subject
+
+
+def _noun_before(cue: Token) -> Token | None:
+    """ "..., the NIS (NIS) said, per Yonhap." when the parser left "said" without a
+    subject: the noun phrase right before the cue."""
+    if cue.lower_ not in _SAY_VERBS or cue.i == 0:
+        return None
+    index = cue.i - 1
+    doc = cue.doc
+    while index > 0 and doc[index].is_punct and doc[index].text in {")", "]"}:
+        index -= 1
+    token = doc[index]
+    if token.pos_ not in {"NOUN", "PROPN"}:
+        return None
+    while token.head.i < token.i and (
+        token.dep_ == "compound" or (token.dep_ == "appos" and _in_brackets(token))
+    ):
+        token = token.head
+    return token
+
+
+def _has_content(cue: Token, clause: Span) -> bool:
+    deps = {child.dep_ for child in cue.children}
+    if deps & _CONTENT_DEPS:
+        return True
+    if "dobj" in deps and cue.lower_ in _OBJECT_CUES:
+        return True
+    if deps & {"dobj", "prep", "xcomp"} and cue.lower_ in ATTITUDE_VERBS:
+        return True
+    if cue.lower_ in PARTICIPLE_CUES:
+        return True
+    # '"...," he said.' and "X happened, Y said." can leave the content unattached
+    # to the verb, or make the verb a conjunct of the content.
+    others = [t for t in clause if t.pos_ in {"VERB", "AUX"} and t.i != cue.i]
+    trailing = cue.dep_ in {"ROOT", "parataxis", "conj", "ccomp"}
+    return cue.lower_ in _TRAILING_CUES and trailing and bool(others)
+
+
+def _in_brackets(token: Token) -> bool:
+    return token.i > 0 and token.doc[token.i - 1].text in {"(", "["}
+
+
+def name_span(head: Token) -> Span:
+    """The speaker's name around its head noun, without relative clauses or
+    parenthetical abbreviations: "South Korea's National Intelligence Service"."""
+    keep = {head.i}
+    stack = [head]
+    while stack:
+        token = stack.pop()
+        for child in token.children:
+            if _belongs_to_name(child):
+                keep.add(child.i)
+                stack.append(child)
+    start = end = head.i
+    while start - 1 in keep:
+        start -= 1
+    while end + 1 in keep:
+        end += 1
+    return _trimmed(head.doc[start : end + 1])
+
+
+def _belongs_to_name(token: Token) -> bool:
+    head = token.head
+    if token.dep_ == "appos":
+        # "Ukraine, South Korea, and the United States" parses as appositions; a
+        # parenthetical "(NIS)" does not belong to the name.
+        return any(child.dep_ == "cc" for child in head.children)
+    if token.dep_ not in _NAME_DEPS:
+        return False
+    if token.dep_ == "prep":
+        return token.lower_ in _NAME_PREPOSITIONS
+    if token.i > head.i and token.dep_ in {"amod", "nummod", "det", "compound"}:
+        return False  # "One soldier, bandaged and visibly shaken"
+    return not (token.dep_ == "punct" and token.text not in {",", "-", "'s"})
+
+
+def _trimmed(span: Span) -> Span:
+    start, end = span.start, span.end
+    doc = span.doc
+    while start < end - 1 and (doc[start].is_punct or doc[start].dep_ == "cc"):
+        start += 1
+    while end - 1 > start and (doc[end - 1].is_punct or doc[end - 1].dep_ == "cc"):
+        end -= 1
+    return doc[start:end]

@@ -1,0 +1,308 @@
+"""Figures a claim asserts, as intervals that keep their meaning.
+
+"two soldiers" is 2..2 soldiers; "10,000 to 12,000 troops" is 10000..12000; "more
+than 3,000" has a low bound and no high one; "around 200" is 200 with qualifier
+``approx``. Years and days of the month are dates (see ``dates``), not figures;
+"dozens" is vague and gets no bounds at all.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from spacy.tokens import Doc, Span, Token
+
+from pipeline.claims.lexicon import word_set
+from pipeline.claims.numbers import (
+    VAGUE_AMOUNTS,
+    is_number_word,
+    is_scale_word,
+    parse_number,
+)
+from schemas import Quantity
+
+#: Qualifier phrases before a figure, longest first, and what they mean.
+_QUALIFIERS: tuple[tuple[str, str], ...] = (
+    ("no fewer than", "at_least"),
+    ("no less than", "at_least"),
+    ("no more than", "at_most"),
+    ("in excess of", "more_than"),
+    ("upwards of", "more_than"),
+    ("more than", "more_than"),
+    ("greater than", "more_than"),
+    ("at least", "at_least"),
+    ("at most", "at_most"),
+    ("up to", "at_most"),
+    ("fewer than", "less_than"),
+    ("less than", "less_than"),
+    ("an estimated", "approx"),
+    ("close to", "approx"),
+    ("approximately", "approx"),
+    ("roughly", "approx"),
+    ("around", "approx"),
+    ("about", "approx"),
+    ("nearly", "approx"),
+    ("almost", "approx"),
+    ("some", "approx"),
+    ("estimated", "approx"),
+    ("over", "more_than"),
+    ("above", "more_than"),
+    ("under", "less_than"),
+    ("below", "less_than"),
+)
+_LOW_ONLY = {"more_than", "at_least"}
+_HIGH_ONLY = {"less_than", "at_most"}
+
+_TIME_UNITS = {
+    f"{unit}{plural}": f"{unit}s"
+    for unit in ("second", "minute", "hour", "day", "week", "month", "year", "decade")
+    for plural in ("", "s")
+} | {"century": "centuries", "centuries": "centuries"}
+_PERCENT = {"%": "percent", "percent": "percent", "per": "percent"}
+_CURRENCY = {"$": "USD", "€": "EUR", "£": "GBP", "¥": "JPY"}
+_CURRENCY_WORDS = {"dollars": "USD", "euros": "EUR", "pounds": "GBP"}
+_CASUALTY_WORDS = word_set(
+    """
+    wounded injured killed dead missing captured displaced arrested detained
+    hurt evacuated infected
+    """
+)
+_MONTHS = word_set(
+    """
+    january february march april may june july august september october november
+    december jan feb mar apr jun jul aug sep sept oct nov dec
+    """
+)
+_YEAR = re.compile(r"^(1[5-9]\d\d|20\d\d)s?$")
+_YEAR_RANGE = re.compile(r"^(1[5-9]|20)\d\d[-\u2013]\d{2,4}$")
+_RANGE_TOKEN = re.compile(r"^([\d,.]+)[-\u2013]([\d,.]+)$")
+_YEAR_PREPOSITIONS = frozenset(
+    ["in", "since", "by", "from", "until", "till", "of", "the", "before", "after"]
+)
+_RANGE_WORDS = frozenset({"to", "-", "\u2013", "and"})
+_PRONOUN_ONE = frozenset(
+    ["no", "any", "every", "each", "this", "that", "the", "which", "someone"]
+)
+
+
+@dataclass(frozen=True)
+class _Figure:
+    """A number found in a clause: token indices (in the Doc) and its bounds."""
+
+    start: int
+    end: int
+    low: float | None
+    high: float | None
+    is_date: bool = False
+
+
+def find_quantities(clause: Span) -> tuple[Quantity, ...]:
+    """Every figure in the clause, in order of appearance."""
+    found: list[Quantity] = []
+    index = clause.start
+    while index < clause.end:
+        figure = _figure_at(clause, index)
+        if figure is None:
+            index += 1
+            continue
+        quantity = _quantity_of(clause, figure)
+        if quantity is not None:
+            found.append(quantity)
+        index = figure.end
+    return tuple(found)
+
+
+def _figure_at(clause: Span, index: int) -> _Figure | None:
+    token = clause.doc[index]
+    if token.lower_ in VAGUE_AMOUNTS:
+        return _Figure(index, index + 1, None, None)
+    ranged = _RANGE_TOKEN.match(token.text)
+    if ranged and not _YEAR_RANGE.match(token.text):
+        low, high = parse_number([ranged[1]]), parse_number([ranged[2]])
+        return _Figure(index, index + 1, low, high)
+    if not is_number_word(token.text) or is_scale_word(token.text):
+        return None
+    if _YEAR.match(token.text) and _is_split_year_range(clause, index):
+        return _Figure(index, index + 3, None, None, is_date=True)
+    end = _number_end(clause, index)
+    value = parse_number([t.text for t in clause.doc[index:end]])
+    if value is None:
+        return None
+    return _with_range(clause, _Figure(index, end, value, value))
+
+
+def _is_split_year_range(clause: Span, index: int) -> bool:
+    """ "1950-53" as three tokens."""
+    doc = clause.doc
+    return (
+        index + 2 < clause.end
+        and doc[index + 1].text in {"-", "\u2013"}
+        and bool(re.match(r"^\d{2}(\d{2})?$", doc[index + 2].text))
+    )
+
+
+def _number_end(clause: Span, index: int) -> int:
+    end = index + 1
+    doc = clause.doc
+    while end < clause.end and (
+        is_number_word(doc[end].text)
+        or (doc[end].text == "-" and end + 1 < clause.end and _is_spelled(doc[end + 1]))
+    ):
+        end += 1
+    return end
+
+
+def _is_spelled(token: Token) -> bool:
+    return token.is_alpha and is_number_word(token.text)
+
+
+def _with_range(clause: Span, figure: _Figure) -> _Figure:
+    """Extends "10,000 to 12,000" and "between 5 and 7" into one interval."""
+    doc = clause.doc
+    joint = figure.end
+    if joint + 1 >= clause.end or doc[joint].lower_ not in _RANGE_WORDS:
+        return figure
+    if doc[joint].lower_ == "and" and doc[figure.start - 1].lower_ != "between":
+        return figure
+    if not is_number_word(doc[joint + 1].text) or is_scale_word(doc[joint + 1].text):
+        return figure
+    end = _number_end(clause, joint + 1)
+    high = parse_number([t.text for t in doc[joint + 1 : end]])
+    if high is None or figure.low is None or high < figure.low:
+        return figure
+    return _Figure(figure.start, end, figure.low, high)
+
+
+def _quantity_of(clause: Span, figure: _Figure) -> Quantity | None:
+    if figure.is_date or _is_date_part(clause, figure):
+        return None
+    doc = clause.doc
+    qualifier, start = _qualifier(clause, figure)
+    if figure.low is None and figure.high is None:
+        qualifier = "vague"
+    unit, counted_from = _unit(clause, figure)
+    low, high = _bounds(figure, qualifier)
+    counted = None if unit else _counted(doc[figure.end - 1], counted_from)
+    return Quantity(
+        text=doc[start:counted_from].text if unit else doc[start : figure.end].text,
+        low=low,
+        high=high,
+        qualifier=qualifier,
+        unit=unit,
+        counted=counted,
+    )
+
+
+def _bounds(figure: _Figure, qualifier: str | None) -> tuple[float | None, ...]:
+    if qualifier in _LOW_ONLY:
+        return figure.low, None
+    if qualifier in _HIGH_ONLY:
+        return None, figure.high
+    return figure.low, figure.high
+
+
+def _qualifier(clause: Span, figure: _Figure) -> tuple[str | None, int]:
+    """The qualifier right before the figure, and where the quantity's text starts."""
+    doc = clause.doc
+    for width in (3, 2, 1):
+        start = figure.start - width
+        if start < clause.start:
+            continue
+        phrase = doc[start : figure.start].text.lower()
+        for words, meaning in _QUALIFIERS:
+            if phrase == words:
+                return meaning, start
+    return None, figure.start
+
+
+def _unit(clause: Span, figure: _Figure) -> tuple[str | None, int]:
+    """A unit after (or a currency before) the figure, and where its text ends."""
+    doc = clause.doc
+    after = figure.end
+    if after < clause.end and doc[after].text == "-":
+        after += 1  # "3-year war"
+    if after < clause.end:
+        word = doc[after].lower_
+        unit = _TIME_UNITS.get(word) or _PERCENT.get(word) or _CURRENCY_WORDS.get(word)
+        if word == "per" and not _follows(doc, after, "cent"):
+            unit = None  # "5 per day" is a rate, not a percentage
+        if unit is not None:
+            end = after + 2 if word == "per" else after + 1
+            return unit, min(end, clause.end)
+    before = figure.start - 1
+    if before >= clause.start and doc[before].text in _CURRENCY:
+        return _CURRENCY[doc[before].text], figure.end
+    return None, figure.end
+
+
+def _follows(doc: Doc, index: int, word: str) -> bool:
+    return index + 1 < len(doc) and doc[index + 1].lower_ == word
+
+
+def _counted(number: Token, after: int) -> str | None:
+    """What is counted: the head noun ("soldiers"), or a participle ("wounded")."""
+    doc = number.doc
+    head = number.head
+    if number.dep_ in {"nummod", "quantmod", "compound"} and head.pos_ == "NOUN":
+        return _noun_with_participles(head)
+    if after < len(doc) and doc[after].lower_ in _CASUALTY_WORDS:
+        return _with_alternatives(doc[after])
+    for child in number.children:
+        if child.lower_ == "of":
+            objects = [c for c in child.children if c.dep_ == "pobj"]
+            if objects:
+                return objects[0].text
+    return None
+
+
+def _noun_with_participles(noun: Token) -> str:
+    """ "soldiers killed or wounded" keeps the participles that say what happened."""
+    following = noun.doc[noun.i + 1] if noun.i + 1 < len(noun.doc) else None
+    if following is not None and following.lower_ in _CASUALTY_WORDS:
+        return f"{noun.text} {_with_alternatives(following)}"
+    return noun.text
+
+
+def _with_alternatives(word: Token) -> str:
+    doc = word.doc
+    if word.i + 2 < len(doc) and doc[word.i + 1].lower_ in {"or", "and"}:
+        other = doc[word.i + 2]
+        if other.lower_ in _CASUALTY_WORDS:
+            return doc[word.i : word.i + 3].text
+    return word.text
+
+
+def _is_date_part(clause: Span, figure: _Figure) -> bool:
+    """Years ("since 2021", "the 1950-53 war") and days of a month are dates."""
+    if figure.end - figure.start != 1:
+        return False
+    token = clause.doc[figure.start]
+    if _YEAR_RANGE.match(token.text):
+        return True
+    if _YEAR.match(token.text):
+        return _year_context(clause, token)
+    return _is_day_of_month(clause, figure) or _is_pronoun_one(clause, token)
+
+
+def _is_pronoun_one(clause: Span, token: Token) -> bool:
+    """ "no one", "each one" are not figures."""
+    previous = clause.doc[token.i - 1].lower_ if token.i > clause.start else ""
+    return token.lower_ == "one" and previous in _PRONOUN_ONE
+
+
+def _year_context(clause: Span, token: Token) -> bool:
+    doc = clause.doc
+    previous = doc[token.i - 1].lower_ if token.i > clause.start else ""
+    following = doc[token.i + 1] if token.i + 1 < clause.end else None
+    counts_things = following is not None and following.tag_ == "NNS"
+    return previous in _YEAR_PREPOSITIONS or previous in _MONTHS or not counts_things
+
+
+def _is_day_of_month(clause: Span, figure: _Figure) -> bool:
+    doc = clause.doc
+    if figure.end - figure.start != 1 or figure.low is None or figure.low > 31:
+        return False
+    previous = doc[figure.start - 1].lower_ if figure.start > clause.start else ""
+    following = doc[figure.end].lower_ if figure.end < clause.end else ""
+    return previous.rstrip(".") in _MONTHS or following.rstrip(".") in _MONTHS

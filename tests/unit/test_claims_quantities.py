@@ -1,0 +1,137 @@
+"""Figures as intervals: pipeline.claims.quantities on hand-written text."""
+
+from __future__ import annotations
+
+import pytest
+
+from pipeline.claims import load_model
+from pipeline.claims.numbers import parse_number
+from pipeline.claims.quantities import find_quantities
+from schemas import Quantity
+
+
+def quantities(text: str) -> tuple[Quantity, ...]:
+    return find_quantities(load_model()(text)[:])
+
+
+def only(text: str) -> Quantity:
+    [quantity] = quantities(text)
+    return quantity
+
+
+def test_spelled_count_is_an_exact_interval_with_its_noun() -> None:
+    quantity = only("Ukraine captured two soldiers in the Kursk region.")
+    assert (quantity.low, quantity.high, quantity.counted) == (2, 2, "soldiers")
+    assert quantity.qualifier is None
+
+
+def test_count_before_adjectives_counts_the_head_noun() -> None:
+    quantity = only("Ukraine captured two wounded North Korean soldiers.")
+    assert (quantity.low, quantity.high, quantity.counted) == (2, 2, "soldiers")
+
+
+def test_range_with_to() -> None:
+    quantity = only("Pyongyang had sent 10,000 to 12,000 troops to Russia.")
+    assert (quantity.low, quantity.high, quantity.counted) == (10000, 12000, "troops")
+
+
+def test_range_with_hyphen_in_one_token() -> None:
+    quantity = only("Officials said 1,000-3,000 soldiers were lost.")
+    assert (quantity.low, quantity.high) == (1000, 3000)
+
+
+def test_between_x_and_y() -> None:
+    quantity = only("Between 40 and 50 villages were shelled overnight.")
+    assert (quantity.low, quantity.high) == (40, 50)
+
+
+@pytest.mark.parametrize(
+    ("text", "low", "qualifier"),
+    [
+        ("More than 3,000 soldiers had been killed or wounded.", 3000, "more_than"),
+        ("At least 300 soldiers have been killed.", 300, "at_least"),
+        ("They deployed over 10,000 soldiers to the front.", 10000, "more_than"),
+    ],
+)
+def test_lower_bounds_have_no_upper_bound(
+    text: str, low: float, qualifier: str
+) -> None:
+    quantity = quantities(text)[0]
+    assert (quantity.low, quantity.high, quantity.qualifier) == (low, None, qualifier)
+
+
+def test_upper_bounds_have_no_lower_bound() -> None:
+    quantity = only("Fewer than 50 people attended the hearing.")
+    assert (quantity.low, quantity.high, quantity.qualifier) == (None, 50, "less_than")
+
+
+@pytest.mark.parametrize(
+    ("text", "value"),
+    [
+        ("Approximately 300 soldiers have been killed.", 300),
+        ("Around 200 troops have been killed or wounded in battle.", 200),
+    ],
+)
+def test_approximate_figures(text: str, value: float) -> None:
+    quantity = only(text)
+    assert (quantity.low, quantity.high, quantity.qualifier) == (value, value, "approx")
+
+
+def test_participle_is_what_is_counted() -> None:
+    found = quantities("300 soldiers had been killed in fighting with 2,700 wounded.")
+    assert [(q.low, q.counted) for q in found] == [(300, "soldiers"), (2700, "wounded")]
+
+
+def test_killed_or_wounded_stays_in_the_counted_phrase() -> None:
+    quantity = only("Estimates range from 1,000 to 3,000 soldiers killed or wounded.")
+    assert (quantity.low, quantity.high) == (1000, 3000)
+    assert quantity.counted == "soldiers killed or wounded"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "The soldier stated that he was born in 2005.",
+        "He had been serving in the army since 2021.",
+        "It was the first such conflict since the 1950-53 Korean War.",
+        "The soldiers were captured on January 9 in the Kursk region.",
+    ],
+)
+def test_years_and_days_are_not_figures(text: str) -> None:
+    assert quantities(text) == ()
+
+
+def test_durations_keep_their_time_unit() -> None:
+    quantity = only("Russia invaded almost three years ago.")
+    assert (quantity.low, quantity.unit, quantity.qualifier) == (3, "years", "approx")
+    assert quantity.counted is None
+
+
+def test_hyphenated_duration() -> None:
+    quantity = only("It is an almost 3-year war against its neighbour.")
+    assert (quantity.low, quantity.unit) == (3, "years")
+
+
+def test_vague_amounts_get_no_number() -> None:
+    quantity = only("Dozens of soldiers were captured.")
+    assert (quantity.low, quantity.high, quantity.qualifier) == (None, None, "vague")
+
+
+def test_percent_and_money_have_units() -> None:
+    percent, money = quantities("Prices rose 12 percent, costing $4.5 billion.")
+    assert (percent.low, percent.unit) == (12, "percent")
+    assert (money.low, money.unit) == (4_500_000_000, "USD")
+
+
+@pytest.mark.parametrize(
+    ("words", "value"),
+    [
+        (["twenty", "-", "five"], 25),
+        (["two", "hundred"], 200),
+        (["1.5", "million"], 1_500_000),
+        (["2,700"], 2700),
+        (["three", "thousand", "four", "hundred"], 3400),
+    ],
+)
+def test_number_words(words: list[str], value: float) -> None:
+    assert parse_number(words) == value

@@ -1,0 +1,85 @@
+"""The claim filter, hedges and check-worthiness on hand-written sentences."""
+
+from __future__ import annotations
+
+import pytest
+
+from pipeline.claims import load_model
+from pipeline.claims.assertion import is_claim
+from pipeline.claims.candidates import could_be_claim
+from pipeline.claims.checkworthiness import score
+from pipeline.claims.hedging import find_hedges
+
+
+def parse_claim(text: str) -> bool:
+    return could_be_claim(text) and is_claim(load_model()(text)[:])
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Ukraine has captured two injured North Korean soldiers.",
+        "The SBU said the soldiers did not speak Ukrainian.",
+        "Neither Moscow nor Pyongyang has acknowledged the deployment.",
+        "North Korean troops are urged by their commanders to kill themselves.",
+        "The partnership, according to officials, has been essential to Ukraine.",
+    ],
+)
+def test_factual_sentences_are_claims(text: str) -> None:
+    assert parse_claim(text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        # predictions and opinions
+        "Ukrainian President Volodymyr Zelenskyy predicted that his nation's forces "
+        'would "undoubtedly" capture more North Korean troops.',
+        "This unprecedented offer from Zelenskyy could test international diplomacy.",
+        '"Undoubtedly, there will be more North Korean POWs," Zelenskyy said.',
+        "It is clear that the talks have failed.",
+        "I think the governor is wrong about this.",
+        "If he can organise an exchange, we are ready to transfer such soldiers.",
+        # questions, headings, imperatives, fragments
+        "What media outlet isn't taking sides in this election?",
+        "Rising Casualties Among North Korean Troops",
+        "Check back for updates.",
+        "where they are now communicating with the Security Service of Ukraine.",
+        "Zelenskyy also shared images of two injured ... journalists access.",
+        "Here's what we know.",
+    ],
+)
+def test_non_claims(text: str) -> None:
+    assert not parse_claim(text)
+
+
+@pytest.mark.parametrize(
+    ("text", "hedge"),
+    [
+        ("The NIS has reportedly confirmed their capture.", "reportedly"),
+        ("The agency estimates that 300 soldiers have been killed.", "estimates"),
+        ('The SBU said, citing "preliminary information."', "preliminary"),
+        ("The minister allegedly took bribes from the contractor.", "allegedly"),
+        ("These soldiers appear to be highly indoctrinated.", "appear"),
+        ("Ukraine claims to have captured two soldiers.", "claims"),
+        ("Ukraine accuses Pyongyang of sending troops.", "accuses"),
+        ("Unconfirmed reports put the toll at 40.", "unconfirmed"),
+        ("A soldier believed to be the first captive died.", "believed"),
+    ],
+)
+def test_hedges(text: str, hedge: str) -> None:
+    assert hedge in find_hedges(load_model()(text)[:])
+
+
+def test_plain_statement_has_no_hedge() -> None:
+    assert find_hedges(load_model()("Ukraine captured two soldiers.")[:]) == ()
+
+
+def test_checkworthiness_is_a_graded_score() -> None:
+    nlp = load_model()
+    factual = score(
+        nlp("Unemployment rose 4 percent in 2019, costing 2 million jobs.")[:]
+    )
+    chatter = score(nlp("Do you think I like it?")[:])
+    assert 0.0 <= chatter < factual <= 1.0
+    assert factual > 0.5 > chatter

@@ -1,0 +1,231 @@
+"""extract_claims end to end on hand-written articles: API, speakers, dates."""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import UTC, datetime
+
+import pytest
+
+from pipeline.claims import extract_claims
+from schemas import Claim, EnrichedArticle, Sentence
+
+# Published on a Wednesday.
+WEDNESDAY = datetime(2025, 1, 15, 9, 30, tzinfo=UTC)
+
+
+def article(
+    *texts: str, boilerplate: frozenset[int] = frozenset(), published=None
+) -> EnrichedArticle:
+    sentences, start = [], 0
+    for index, text in enumerate(texts):
+        flag = index in boilerplate
+        sentences.append(
+            Sentence(
+                index=index,
+                text=text,
+                start=start,
+                end=start + len(text),
+                boilerplate=flag,
+            )
+        )
+        start += len(text) + 1
+    body = "\n".join(texts)
+    digest = hashlib.sha256(body.encode()).hexdigest()
+    return EnrichedArticle(
+        article_id=digest[:24],
+        source="test",
+        published_at=published,
+        text=body,
+        content_hash=digest,
+        sentences=tuple(sentences),
+    )
+
+
+def claims_of(*texts: str, **options) -> tuple[Claim, ...]:
+    [claims] = extract_claims([article(*texts, **options)])
+    return claims
+
+
+def claim_at(claims: tuple[Claim, ...], index: int) -> Claim:
+    [claim] = [c for c in claims if c.sentence_index == index]
+    return claim
+
+
+def speaker_of(claim: Claim) -> tuple[str, str] | None:
+    return None if claim.speaker is None else (claim.speaker.name, claim.speaker.type)
+
+
+def test_one_tuple_per_article_in_order() -> None:
+    first = article("Ukraine captured two soldiers in Kursk.")
+    empty = article("Check back for updates.")
+    second = article("Russia announced the capture of two villages.")
+    result = extract_claims([first, empty, second])
+    assert [len(claims) for claims in result] == [1, 0, 1]
+    assert result[0][0].article_id == first.article_id
+    assert result[2][0].article_id == second.article_id
+    assert extract_claims([]) == []
+
+
+def test_claim_id_and_fields() -> None:
+    [claim] = claims_of("Ukraine captured two soldiers in Kursk.")
+    key = f"{claim.article_id}\x1f0\x1fUkraine captured two soldiers in Kursk."
+    assert claim.claim_id == hashlib.sha256(key.encode()).hexdigest()[:24]
+    assert claim.cluster_id is None
+    assert claim.speaker is None  # the outlet itself asserts it
+    assert 0.0 <= claim.checkworthiness <= 1.0
+    assert ("Ukraine", "GPE") in {(e.text, e.label) for e in claim.entities}
+
+
+def test_same_input_same_claims() -> None:
+    texts = (
+        "Zelenskyy said Ukraine captured two soldiers.",
+        "He added that more came.",
+    )
+    assert extract_claims([article(*texts)]) == extract_claims([article(*texts)])
+
+
+def test_boilerplate_never_yields_claims() -> None:
+    text = "Ukraine captured two soldiers in Kursk."
+    assert claims_of(text, boilerplate=frozenset({0})) == ()
+
+
+def test_odd_article_yields_nothing_and_does_not_stop_the_batch() -> None:
+    odd = article("\u0000\u0000 ... ???", "_" * 5000 + ".", "1 2 3 4 5 6.")
+    good = article("Ukraine captured two soldiers in Kursk.")
+    result = extract_claims([odd, good])
+    assert result[0] == ()
+    assert len(result[1]) == 1
+
+
+def test_speaker_after_the_quote() -> None:
+    [claim] = claims_of(
+        '"Russian forces execute their wounded to erase evidence," Zelenskyy said.'
+    )
+    assert claim.speaker is not None
+    assert claim.speaker.name == "Zelenskyy"
+    assert claim.cue == "said"
+
+
+def test_speaker_after_reported_content() -> None:
+    [claim] = claims_of(
+        "Ukraine has captured two injured North Korean soldiers, Ukrainian President "
+        "Volodymyr Zelenskyy said on Saturday."
+    )
+    assert speaker_of(claim) == ("Ukrainian President Volodymyr Zelenskyy", "person")
+    assert claim.cue == "said"
+
+
+def test_speaker_before_with_told() -> None:
+    [claim] = claims_of(
+        "South Korea's spy agency told lawmakers on Monday that the two soldiers "
+        "haven't expressed a desire to seek asylum."
+    )
+    assert speaker_of(claim) == ("South Korea's spy agency", "government")
+    assert claim.cue == "told"
+
+
+def test_according_to() -> None:
+    [claim] = claims_of(
+        "The partnership, according to officials who spoke to ABC News, has been "
+        "essential to Ukraine."
+    )
+    assert claim.speaker is not None
+    assert claim.speaker.name == "officials"
+    assert claim.cue == "according to"
+
+
+def test_parenthetical_abbreviation_is_not_part_of_the_name() -> None:
+    [claim] = claims_of(
+        "South Korea's National Intelligence Service (NIS) has reportedly confirmed "
+        "their capture."
+    )
+    assert speaker_of(claim) == (
+        "South Korea's National Intelligence Service",
+        "government",
+    )
+    assert claim.cue == "confirmed"
+    assert claim.hedges == ("reportedly",)
+
+
+def test_media_speaker() -> None:
+    [claim] = claims_of(
+        "South Korea's Yonhap News Agency said 300 North Korean soldiers had been "
+        "killed in fighting."
+    )
+    assert claim.speaker is not None
+    assert claim.speaker.type == "media"
+
+
+def test_pronoun_resolves_to_the_nearest_person() -> None:
+    claims = claims_of(
+        "Ukrainian President Volodymyr Zelenskyy said the soldiers were taken to Kyiv.",
+        "The SBU said the soldiers did not speak Ukrainian.",
+        'He added that they were receiving "necessary medical assistance."',
+    )
+    assert speaker_of(claim_at(claims, 2)) == (
+        "Ukrainian President Volodymyr Zelenskyy",
+        "person",
+    )
+
+
+def test_it_resolves_to_the_nearest_body() -> None:
+    claims = claims_of(
+        "The SBU said the soldiers did not speak Ukrainian.",
+        "It added that one of the soldiers carried a Russian military ID card.",
+    )
+    assert speaker_of(claim_at(claims, 1)) == ("The SBU", "government")
+
+
+def test_short_reference_to_a_news_agency() -> None:
+    claims = claims_of(
+        "South Korea's Yonhap News Agency said 300 soldiers had been killed.",
+        "The news agency also said that the troops are urged to kill themselves.",
+    )
+    assert speaker_of(claim_at(claims, 1)) == (
+        "South Korea's Yonhap News Agency",
+        "media",
+    )
+
+
+def test_multi_sentence_quote_takes_the_closing_speaker() -> None:
+    claims = claims_of(
+        "SSU spokesperson Artem Dekhtyarenko said the men had been moved to Kyiv.",
+        '"They are held in proper conditions.',
+        "The prisoners do not speak Ukrainian.",
+        'One of them had a Russian military ID card," he said.',
+    )
+    for index in (1, 2, 3):
+        claim = claim_at(claims, index)
+        assert speaker_of(claim) == ("SSU spokesperson Artem Dekhtyarenko", "person")
+
+
+def test_dates_resolved_against_publication() -> None:
+    [claim] = claims_of(
+        "The SBU announced on Saturday that it had captured two soldiers.",
+        published=WEDNESDAY,
+    )
+    assert [(d.text, d.value) for d in claim.dates] == [("Saturday", "2025-01-11")]
+
+
+@pytest.mark.parametrize(
+    ("text", "value"),
+    [
+        ("Kirby said last month that Russia was using North Korean troops.", "2024-12"),
+        (
+            "The NIS confirmed that two soldiers were captured on January 9.",
+            "2025-01-09",
+        ),
+        ("Pyongyang began sending troops to Russia in October.", "2024-10"),
+    ],
+)
+def test_relative_dates(text: str, value: str) -> None:
+    [claim] = claims_of(text, published=WEDNESDAY)
+    assert value in [d.value for d in claim.dates]
+
+
+def test_dates_stay_unresolved_without_publication_time() -> None:
+    [claim] = claims_of(
+        "The SBU announced on Saturday that it had captured two soldiers."
+    )
+    assert [(d.text, d.value) for d in claim.dates] == [("Saturday", None)]
