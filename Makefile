@@ -53,8 +53,10 @@ typecheck: install ## mypy strict on the source packages
 schemas: install ## re-export the JSON Schema files under schemas/
 	$(BIN)/python -m schemas.export
 
-bench: install ## print the benchmark figures
+bench: install ## print the benchmark figures of every stage
 	$(BIN)/python bench/extraction.py
+	$(BIN)/python bench/dedupe.py
+	$(BIN)/python bench/claims.py
 
 clean: ## remove the venv and local state (not the broker's jar cache)
 	rm -rf $(VENV) var out .pytest_cache .mypy_cache .ruff_cache
