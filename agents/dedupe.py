@@ -28,42 +28,24 @@ Bad input (a record on either topic that does not decode) goes to
 
 from __future__ import annotations
 
-import time
-from datetime import UTC, datetime
-from typing import Any
+from datetime import datetime
 
 import faust
+from pydantic import ValidationError
 
-from pipeline.app import app, channels, publish, settings
+from pipeline.app import app, channels, settings
 from pipeline.codec import decode
+from pipeline.decider import EXPIRY_BATCH, log_table, run_decider
 from pipeline.dedupe import DedupeIndex, fingerprint_record
-from pipeline.flow import Outputs, route_decided, route_fingerprint, route_rejection
+from pipeline.flow import Outputs, route_decided, route_fingerprint
 from pipeline.ingest import Rejection
-from pipeline.pooled import origin_of, run_pooled
+from pipeline.pooled import run_pooled
 from pipeline.topics import CLEAN, DEDUPE_LOG
 from schemas.dedupe import DedupeRequest
 
-#: Seconds between sweeps of expired index entries, and articles forgotten per sweep.
-EXPIRY_INTERVAL_S = 60.0
-EXPIRY_BATCH = 10_000
-
-
-def _table(name: str) -> faust.types.TableT[str, Any]:
-    # Keys and values are JSON (faust's default for plain types); RocksDB then keeps
-    # the keys in order, which the expiry sweep relies on. use_partitioner: the
-    # tables have the decision log's single partition, so every changelog record
-    # goes to partition 0 whatever event is current.
-    return app.Table(
-        name,
-        partitions=DEDUPE_LOG.partitions,
-        key_type=str,
-        use_partitioner=True,
-    )
-
-
-state = _table("dedupe-state")
-expiry = _table("dedupe-expiry")
-index = DedupeIndex(state, expiry, settings=settings.dedupe)
+index = DedupeIndex(
+    log_table("dedupe-state"), log_table("dedupe-expiry"), settings=settings.dedupe
+)
 
 
 @app.agent(channels[CLEAN.name])
@@ -75,28 +57,16 @@ async def fingerprint(stream: faust.StreamT[bytes]) -> None:
 
 @app.agent(channels[DEDUPE_LOG.name])
 async def decide(stream: faust.StreamT[bytes]) -> None:
-    # One event at a time: table writes need the current event, and a decision is
-    # cheap. Outputs are not awaited one by one; faust flushes the producer before it
-    # commits an offset, so an acknowledged request always has its output delivered.
-    swept = time.monotonic()
-    async for event in stream.events():
-        await publish(_decide(event), wait=False)
-        if time.monotonic() - swept > EXPIRY_INTERVAL_S:
-            # Bounded, so a sweep after a long pause cannot stall the event loop.
-            index.expire(now=datetime.now(UTC), limit=EXPIRY_BATCH)
-            swept = time.monotonic()
+    await run_decider(stream, _decide, _expire, stage="dedupe")
 
 
-def _decide(event: faust.EventT[bytes]) -> Outputs:
+def _decide(value: bytes, now: datetime) -> Outputs | Rejection:
     try:
-        request = decode(DedupeRequest, event.value)
-    except ValueError as error:
-        rejection = Rejection(f"not a dedupe request: {error}"[:500], "invalid_record")
-        return route_rejection(
-            "dedupe",
-            rejection,
-            value=event.value,
-            key=event.message.key,
-            origin=origin_of(event),
-        )
-    return route_decided(index.decide(request, seen_at=datetime.now(UTC)))
+        request = decode(DedupeRequest, value)
+    except ValidationError as error:
+        return Rejection(f"not a dedupe request: {error}"[:500], "invalid_record")
+    return route_decided(index.decide(request, seen_at=now))
+
+
+def _expire(now: datetime) -> int:
+    return index.expire(now=now, limit=EXPIRY_BATCH)
