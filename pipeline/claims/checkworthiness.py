@@ -1,19 +1,23 @@
 """How much a fact-checker would care about a clause: a score in [0, 1].
 
-Interpretable features (figures, names, dates, attribution, hedges, person, tense,
-modality, length, ...) combined by a logistic model. The coefficients below were
-fitted on the CheckThat! 2024 English *train* split by
-``bench/train_checkworthiness.py`` (plain numpy, L2-regularised Newton steps), which
-also chose ``THRESHOLD`` on the *dev* split; ``bench/claims.py`` reports F1 on
-*dev-test* at that threshold. Re-run the script to refit; it prints this table.
+A logistic model over interpretable features (figures, names, dates, attribution,
+hedges, person, tense, modality, length, ...) plus a few hundred words and word
+pairs ("voted for", "percent", "i think") that CheckThat! annotators reward or
+ignore. The weights live in ``checkworthiness_weights``, which
+``bench/train_checkworthiness.py`` generates: fitted on the CheckThat! 2024 English
+*train* split (plain numpy, L2-regularised Newton steps), with the number of terms,
+the penalty and ``THRESHOLD`` chosen on *dev*; ``bench/claims.py`` reports F1 on
+*dev-test* at that threshold.
 """
 
 from __future__ import annotations
 
+import itertools
 import math
 
-from spacy.tokens import Span
+from spacy.tokens import Span, Token
 
+from pipeline.claims import checkworthiness_weights as weights
 from pipeline.claims.attribution import find_attribution
 from pipeline.claims.hedging import find_hedges
 from pipeline.claims.lexicon import MODALS, OPINION_ADJECTIVES, word_set
@@ -37,6 +41,9 @@ _TOPIC_WORDS = word_set(
     """
 )
 
+#: Decision threshold chosen on CheckThat! dev (see ``checkworthiness_weights``).
+THRESHOLD = weights.THRESHOLD
+
 FEATURE_NAMES = (
     "has_figure",
     "money_or_percent",
@@ -58,36 +65,13 @@ FEATURE_NAMES = (
     "proper_nouns",
 )
 
-#: Fitted by bench/train_checkworthiness.py on ct24_train.tsv (see module docstring).
-INTERCEPT = -2.7372
-COEFFICIENTS = (
-    0.8653,  # has_figure
-    1.6834,  # money_or_percent
-    0.3152,  # has_date
-    0.6319,  # named_entities
-    0.2503,  # attributed
-    -0.3188,  # hedged
-    -0.8694,  # first_singular
-    -0.1883,  # first_plural
-    -0.3510,  # second_person
-    -1.9563,  # question
-    -0.5570,  # modal
-    -0.8180,  # opinion_word
-    0.7856,  # log_length
-    1.2379,  # past_tense
-    0.4369,  # comparison
-    0.0092,  # negation
-    1.7621,  # topic_words
-    0.6253,  # proper_nouns
-)
-#: Decision threshold chosen on ct24_dev.tsv (maximum F1 of the Yes class).
-THRESHOLD = 0.34
-
 
 def score(clause: Span) -> float:
     """Check-worthiness in [0, 1], rounded so that the output is stable."""
     features = checkworthiness_features(clause)
-    logit = INTERCEPT + sum(w * x for w, x in zip(COEFFICIENTS, features, strict=True))
+    pairs = zip(weights.COEFFICIENTS, features, strict=True)
+    logit = weights.INTERCEPT + sum(w * x for w, x in pairs)
+    logit += sum(weights.TERM_WEIGHTS.get(term, 0.0) for term in clause_terms(clause))
     return round(1.0 / (1.0 + math.exp(-logit)), 4)
 
 
@@ -116,6 +100,18 @@ def checkworthiness_features(clause: Span) -> tuple[float, ...]:
         min(len(words & _TOPIC_WORDS), 3) / 3,
         min(sum(token.pos_ == "PROPN" for token in clause), 4) / 4,
     )
+
+
+def clause_terms(clause: Span) -> frozenset[str]:
+    """The words and adjacent word pairs of a clause, lower-cased; any token with a
+    digit reads "#", so that "3.2 percent" and "40 percent" share a term."""
+    words = [_term(token) for token in clause if not (token.is_punct or token.is_space)]
+    pairs = (f"{first} {second}" for first, second in itertools.pairwise(words))
+    return frozenset(words).union(pairs)
+
+
+def _term(token: Token) -> str:
+    return "#" if any(char.isdigit() for char in token.text) else token.lower_
 
 
 def _flag(value: bool) -> float:

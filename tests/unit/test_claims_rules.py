@@ -6,8 +6,9 @@ import pytest
 
 from pipeline.claims import load_model
 from pipeline.claims.assertion import is_claim
+from pipeline.claims.attribution import attributions, find_attribution
 from pipeline.claims.candidates import could_be_claim
-from pipeline.claims.checkworthiness import score
+from pipeline.claims.checkworthiness import clause_terms, score
 from pipeline.claims.hedging import find_hedges
 
 
@@ -83,3 +84,17 @@ def test_checkworthiness_is_a_graded_score() -> None:
     chatter = score(nlp("Do you think I like it?")[:])
     assert 0.0 <= chatter < factual <= 1.0
     assert factual > 0.5 > chatter
+
+
+def test_clause_terms_are_words_and_pairs_with_digits_folded() -> None:
+    terms = clause_terms(load_model()("Taxes rose 3.2 percent.")[:])
+    assert {"taxes", "rose", "#", "percent", "# percent", "rose #"} <= terms
+    assert "." not in terms
+
+
+def test_attributions_lists_embedded_ones_after_the_outermost() -> None:
+    text = "The minister said the offer came after the agency confirmed the capture."
+    clause = load_model()(text)[:]
+    found = attributions(clause)
+    assert [a.mention.text for a in found] == ["The minister", "the agency"]
+    assert find_attribution(clause) == found[0]
