@@ -3,8 +3,8 @@
 Consumes ``articles.deduped`` (key article_id, EnrichedArticle with dedupe verdicts).
 Extracts the article's factual claims (speaker and cue, hedges, figures, dates,
 entities, check-worthiness) with spaCy in the process pool.
-Emits one Claim per claim on ``claims`` (key claim_id), then the finished article on
-``articles.enriched`` (key article_id).
+Emits the article with its claims to ``articles.claimed`` (key article_id), the
+corroborate stage's decision log.
 Bad input (a record that does not decode, or one whose processing crashes its
 process) goes to ``articles.deadletter`` with stage "claims".
 Idempotent: claims are a pure function of the article and claim_id a hash of

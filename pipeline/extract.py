@@ -20,6 +20,7 @@ from tqdm import tqdm
 from pipeline.claims import claims_record
 from pipeline.codec import encode, encode_key
 from pipeline.corpus import SourceRecord, plan
+from pipeline.corroborate import Corroborator
 from pipeline.cpu import CpuPool
 from pipeline.deadletter import Origin
 from pipeline.dedupe import DedupeIndex, OrderedKeys, fingerprint_record
@@ -27,6 +28,7 @@ from pipeline.flow import (
     Output,
     Outputs,
     route_claims,
+    route_corroborated,
     route_decided,
     route_fingerprint,
     route_ingest,
@@ -34,7 +36,16 @@ from pipeline.flow import (
 from pipeline.ingest import ingest_record
 from pipeline.models import load_models
 from pipeline.settings import Settings
-from pipeline.topics import CLEAN, DEDUPE_LOG, DEDUPED, OUTPUTS, TopicSpec, topic_name
+from pipeline.topics import (
+    CLAIMED,
+    CLEAN,
+    DEDUPE_LOG,
+    DEDUPED,
+    OUTPUTS,
+    TopicSpec,
+    topic_name,
+)
+from schemas import EnrichedArticle
 from schemas.dedupe import DedupeRequest
 
 #: Records handed to the process pool at a time (keeps the progress bar moving).
@@ -73,6 +84,9 @@ class _Stages:
         self.settings = settings
         self.pool = pool
         self.index = DedupeIndex({}, OrderedKeys(), settings=settings.dedupe)
+        self.corroborator = Corroborator(
+            {}, OrderedKeys(), settings=settings.corroborate
+        )
 
     async def run(self, records: Sequence[SourceRecord]) -> list[Output]:
         inputs = [
@@ -96,7 +110,13 @@ class _Stages:
         claimed = await self._pooled(
             claims_record, route_claims, self._inputs(decided, DEDUPED)
         )
-        stages = (*ingested, *fingerprinted, *decided, *claimed)
+        corroborated = [
+            out
+            for logged in claimed
+            if logged.topic == CLAIMED
+            for out in self._corroborate(logged)
+        ]
+        stages = (*ingested, *fingerprinted, *decided, *claimed, *corroborated)
         return [o for o in stages if o.topic in OUTPUTS]
 
     async def _pooled(
@@ -116,6 +136,11 @@ class _Stages:
     def _as_input(self, output: Output) -> Input:
         origin = Origin(topic=topic_name(self.settings, output.topic))
         return Input(encode(output.record), encode_key(output.key), origin)
+
+    def _corroborate(self, output: Output) -> Outputs:
+        assert isinstance(output.record, EnrichedArticle)
+        done = self.corroborator.corroborate(output.record, seen_at=datetime.now(UTC))
+        return route_corroborated(done)
 
     def _decide(self, output: Output) -> Outputs:
         assert isinstance(output.record, DedupeRequest)

@@ -8,11 +8,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from pipeline.corroborate import Corroboration
 from pipeline.deadletter import Origin, dead_letter
 from pipeline.ingest import Rejection
 from pipeline.topics import (
+    CLAIMED,
     CLAIMS,
     CLEAN,
+    CLUSTERS,
+    CONFLICTS,
     DEADLETTER,
     DEDUPE_LOG,
     DEDUPED,
@@ -73,11 +77,22 @@ def route_claims(
     key: bytes | None,
     origin: Origin,
 ) -> Outputs:
-    """One record per claim on ``claims``, then the finished article."""
+    """An article with its claims, bound for the corroborate decision log."""
     if isinstance(result, Rejection):
         return route_rejection("claims", result, value=value, key=key, origin=origin)
-    claims = tuple(Output(CLAIMS, claim.claim_id, claim) for claim in result.claims)
-    return (*claims, Output(ENRICHED, result.article_id, result))
+    return (Output(CLAIMED, result.article_id, result),)
+
+
+def route_corroborated(done: Corroboration) -> Outputs:
+    """Claims with their cluster, the clusters they changed, the figure comparisons,
+    and last the finished article, so a consumer that sees it can find the rest."""
+    article = done.article
+    return (
+        *(Output(CLAIMS, claim.claim_id, claim) for claim in article.claims),
+        *(Output(CLUSTERS, cluster.cluster_id, cluster) for cluster in done.clusters),
+        *(Output(CONFLICTS, c.comparison_id, c) for c in done.comparisons),
+        Output(ENRICHED, article.article_id, article),
+    )
 
 
 def route_rejection(

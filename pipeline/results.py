@@ -13,8 +13,17 @@ from aiokafka.admin import AIOKafkaAdminClient
 from pipeline.codec import decode
 from pipeline.kafka import MAX_RECORD_BYTES, aiokafka_options
 from pipeline.settings import Settings
-from pipeline.topics import CLAIMS, DEADLETTER, ENRICHED, OUTPUTS, topic_name
+from pipeline.topics import (
+    CLAIMS,
+    CLUSTERS,
+    CONFLICTS,
+    DEADLETTER,
+    ENRICHED,
+    OUTPUTS,
+    topic_name,
+)
 from schemas import Claim, DeadLetter, EnrichedArticle
+from schemas.corroborate import ClaimCluster, FigureComparison
 
 Offsets = dict[TopicPartition, int]
 
@@ -25,18 +34,27 @@ class Results:
 
     enriched: dict[str, EnrichedArticle] = field(default_factory=dict)
     claims: dict[str, Claim] = field(default_factory=dict)
+    clusters: dict[str, ClaimCluster] = field(default_factory=dict)
+    comparisons: dict[str, FigureComparison] = field(default_factory=dict)
     dead: dict[str, DeadLetter] = field(default_factory=dict)
     dead_without_id: list[DeadLetter] = field(default_factory=list)
 
     def done(self) -> set[str]:
-        """article_ids that reached an outcome, with all of their claims read."""
-        # Claims sit on other partitions than their article, so they may arrive later.
+        """article_ids that reached an outcome, with their claims and clusters read."""
+        # Claims and clusters sit on other partitions than their article, so they may
+        # arrive after it.
         complete = {
             article_id
             for article_id, article in self.enriched.items()
-            if all(claim.claim_id in self.claims for claim in article.claims)
+            if all(self._claim_read(claim) for claim in article.claims)
         }
         return complete | set(self.dead)
+
+    def _claim_read(self, claim: Claim) -> bool:
+        cluster = claim.cluster_id
+        return claim.claim_id in self.claims and (
+            cluster is None or cluster in self.clusters
+        )
 
     def count(self) -> int:
         """Records seen, counting dead letters without an article_id."""
@@ -95,8 +113,10 @@ async def collect(
     *,
     expect: Collection[str | None],
     timeout: float,
+    settle_s: float = 0.0,
 ) -> Results:
-    """Read outputs after ``since`` until every expected article_id has an outcome.
+    """Read outputs after ``since`` until every expected article_id has an outcome,
+    then on until no record has come for ``settle_s`` seconds.
 
     Expected ``None`` ids (records without a usable key) count as dead letters without
     an id. Returns what arrived when done or when ``timeout`` seconds have passed.
@@ -111,13 +131,23 @@ async def collect(
         for partition, offset in since.items():
             consumer.seek(partition, offset)
         while not _complete(results, wanted, anonymous) and time.monotonic() < deadline:
-            batch = await consumer.getmany(timeout_ms=500)
-            for records in batch.values():
-                for record in records:
-                    _add(results, settings, record.topic, record.value or b"")
+            await _read(consumer, results, settings, wait_s=0.5)
+        while settle_s and await _read(consumer, results, settings, wait_s=settle_s):
+            pass
     finally:
         await consumer.stop()
     return results
+
+
+async def _read(
+    consumer: AIOKafkaConsumer, results: Results, settings: Settings, *, wait_s: float
+) -> int:
+    """Add what arrives within ``wait_s`` seconds; returns how many records came."""
+    batch = await consumer.getmany(timeout_ms=int(wait_s * 1000))
+    for records in batch.values():
+        for record in records:
+            _add(results, settings, record.topic, record.value or b"")
+    return sum(len(records) for records in batch.values())
 
 
 def _complete(results: Results, wanted: set[str], anonymous: int) -> bool:
@@ -131,6 +161,12 @@ def _add(results: Results, settings: Settings, topic: str, value: bytes) -> None
     elif topic == topic_name(settings, CLAIMS):
         claim = decode(Claim, value)
         results.claims[claim.claim_id] = claim
+    elif topic == topic_name(settings, CLUSTERS):
+        cluster = decode(ClaimCluster, value)
+        results.clusters[cluster.cluster_id] = cluster
+    elif topic == topic_name(settings, CONFLICTS):
+        comparison = decode(FigureComparison, value)
+        results.comparisons[comparison.comparison_id] = comparison
     elif topic == topic_name(settings, DEADLETTER):
         letter = decode(DeadLetter, value)
         if letter.article_id is None:

@@ -60,7 +60,27 @@ def summarise(results: Results) -> str:
     for claim in sorted(results.claims.values(), key=lambda c: -c.checkworthiness)[:5]:
         speaker = claim.speaker.name if claim.speaker else "(the outlet)"
         lines.append(f"  {claim.checkworthiness:.2f}  {speaker}: {claim.text[:90]}")
+    lines += _corroboration(results)
     letters = [*results.dead.values(), *results.dead_without_id]
     lines.append(f"articles.deadletter: {len(letters)} records")
     lines += [f"  {d.article_id}  {d.error_type}: {d.reason}" for d in letters]
     return "\n".join(lines) + "\n"
+
+
+def _corroboration(results: Results) -> list[str]:
+    clusters = sorted(results.clusters.values(), key=lambda c: -c.independent_sources)
+    lines = [f"claims.clusters: {len(clusters)} clusters; the most corroborated:"]
+    lines += [
+        f"  {c.independent_sources} independent of {len(c.sources)} sources: "
+        f"{c.label[:80]}"
+        for c in clusters[:3]
+    ]
+    disagreements = [
+        c for c in results.comparisons.values() if c.relation != "consistent"
+    ]
+    lines.append(
+        f"claims.conflicts: {len(results.comparisons)} figure comparisons, "
+        f"{len(disagreements)} not consistent:"
+    )
+    lines += [f"  {c.relation}: {c.explanation[:100]}" for c in disagreements[:5]]
+    return lines

@@ -68,6 +68,50 @@ class DedupeSettings(BaseModel):
         return self.bands * self.rows
 
 
+class CorroborateSettings(BaseModel):
+    """Grouping claims about the same fact, and comparing their figures."""
+
+    model_config = ConfigDict(frozen=True)
+
+    threshold: float = Field(
+        default=0.48,
+        gt=0.0,
+        le=1.0,
+        description="Similarity at which a claim joins a cluster.",
+    )
+    window_hours: float = Field(
+        default=72.0,
+        gt=0,
+        description="State older than this (publication time) expires.",
+    )
+    max_candidates: int = Field(
+        default=20,
+        gt=0,
+        description="Clusters scored per claim, most shared terms first.",
+    )
+    max_postings: int = Field(
+        default=64,
+        gt=0,
+        description="Latest clusters remembered per index term; older ones drop out.",
+    )
+    max_profiles: int = Field(
+        default=8,
+        gt=0,
+        description="Member texts per cluster that a new claim is compared with.",
+    )
+    max_peers: int = Field(
+        default=16,
+        gt=0,
+        description="Earlier distinct figures a new figure is compared with.",
+    )
+    approx_tolerance: float = Field(
+        default=0.12,
+        ge=0.0,
+        lt=1.0,
+        description="How far an 'about' figure stretches either way.",
+    )
+
+
 class LocalBrokerSettings(BaseModel):
     """The single-node Apache Kafka that ``newsline broker start`` runs (KRaft mode)."""
 
@@ -136,6 +180,7 @@ class Settings(BaseSettings):
     )
     ingest: IngestLimits = IngestLimits()
     dedupe: DedupeSettings = DedupeSettings()
+    corroborate: CorroborateSettings = CorroborateSettings()
     broker: LocalBrokerSettings = LocalBrokerSettings()
 
     def as_environment(self) -> dict[str, str]:

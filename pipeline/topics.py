@@ -27,7 +27,18 @@ DEDUPE_LOG = TopicSpec(
     "dedupe.requests", record="DedupeRequest", key="article_id", partitions=1
 )
 DEDUPED = TopicSpec("articles.deduped", record="EnrichedArticle", key="article_id")
+#: The corroborate decision log: one partition, so every claim of a cluster is
+#: decided in one place, against every earlier claim of the window.
+CLAIMED = TopicSpec(
+    "articles.claimed", record="EnrichedArticle", key="article_id", partitions=1
+)
 CLAIMS = TopicSpec("claims", record="Claim", key="claim_id")
+CLUSTERS = TopicSpec(
+    "claims.clusters", record="ClaimCluster", key="cluster_id", compacted=True
+)
+CONFLICTS = TopicSpec(
+    "claims.conflicts", record="FigureComparison", key="comparison_id"
+)
 ENRICHED = TopicSpec("articles.enriched", record="EnrichedArticle", key="article_id")
 DEADLETTER = TopicSpec("articles.deadletter", record="DeadLetter", key="article_id")
 
@@ -37,13 +48,16 @@ ALL: tuple[TopicSpec, ...] = (
     CLEAN,
     DEDUPE_LOG,
     DEDUPED,
+    CLAIMED,
     CLAIMS,
+    CLUSTERS,
+    CONFLICTS,
     ENRICHED,
     DEADLETTER,
 )
 
 #: Topics a consumer of the pipeline's results reads.
-OUTPUTS: tuple[TopicSpec, ...] = (ENRICHED, CLAIMS, DEADLETTER)
+OUTPUTS: tuple[TopicSpec, ...] = (ENRICHED, CLAIMS, CLUSTERS, CONFLICTS, DEADLETTER)
 
 
 def topic_name(settings: Settings, spec: TopicSpec) -> str:

@@ -5,6 +5,13 @@ written in other languages.
 """
 
 from schemas.base import SCHEMA_VERSION, WireModel
+from schemas.corroborate import (
+    ClaimCluster,
+    ClusterMember,
+    FigureClaim,
+    FigureComparison,
+    Relation,
+)
 from schemas.deadletter import DeadLetter, encode_original
 from schemas.enriched import (
     Claim,
@@ -22,13 +29,18 @@ from schemas.raw import RawArticle, derive_article_id
 __all__ = [
     "SCHEMA_VERSION",
     "Claim",
+    "ClaimCluster",
+    "ClusterMember",
     "DateMention",
     "DeadLetter",
     "DuplicateVerdict",
     "EnrichedArticle",
     "Entity",
+    "FigureClaim",
+    "FigureComparison",
     "Quantity",
     "RawArticle",
+    "Relation",
     "Sentence",
     "SentenceRef",
     "Speaker",

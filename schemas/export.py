@@ -13,6 +13,7 @@ from pathlib import Path
 from pydantic.json_schema import JsonSchemaMode
 
 from schemas.base import WireModel
+from schemas.corroborate import ClaimCluster, FigureComparison
 from schemas.deadletter import DeadLetter
 from schemas.enriched import Claim, EnrichedArticle
 from schemas.raw import RawArticle
@@ -24,6 +25,8 @@ EXPORTED: dict[str, type[WireModel]] = {
     "raw-article": RawArticle,
     "enriched-article": EnrichedArticle,
     "claim": Claim,
+    "claim-cluster": ClaimCluster,
+    "figure-comparison": FigureComparison,
     "dead-letter": DeadLetter,
 }
 

@@ -15,6 +15,7 @@ from pipeline.results import collect, output_offsets
 from pipeline.settings import Settings
 from pipeline.supervise import WorkerProcess
 from schemas import Claim, EnrichedArticle
+from schemas.corroborate import ClaimCluster, FigureComparison
 from tests.integration.conftest import settings_env
 
 TIMEOUT = 120.0
@@ -72,7 +73,9 @@ async def test_kafka_output_equals_extract(
     worker = worker_factory(settings)
     since = await output_offsets(settings)
     report = await replay(settings, [seeds_dir])
-    results = await collect(settings, since, expect=report.keys, timeout=TIMEOUT)
+    results = await collect(
+        settings, since, expect=report.keys, timeout=TIMEOUT, settle_s=3.0
+    )
     assert results.done() == set(report.keys), worker.log_tail()
 
     await asyncio.to_thread(extract, settings, [seeds_dir], tmp_path / "out")
@@ -86,8 +89,29 @@ async def test_kafka_output_equals_extract(
     claims = (tmp_path / "out" / "claims.jsonl").read_text().splitlines()
     offline_claims = {c.claim_id: c for c in map(Claim.model_validate_json, claims)}
     assert offline_claims == results.claims
+    assert _latest_clusters(tmp_path / "out") == {
+        cluster_id: _timeless(cluster)
+        for cluster_id, cluster in results.clusters.items()
+    }
+    lines = (tmp_path / "out" / "claims.conflicts.jsonl").read_text().splitlines()
+    comparisons = map(FigureComparison.model_validate_json, lines)
+    assert {c.comparison_id: c for c in comparisons} == results.comparisons
     repeats = [s for a in offline.values() for s in a.sentences if s.repeat_of]
     assert len(repeats) >= 4  # the seeds repeat sentences word for word
+
+
+def _timeless(cluster: ClaimCluster) -> dict[str, object]:
+    # When a cluster was first seen and updated is wall-clock time for articles
+    # without a publication time, so it differs between two runs.
+    return cluster.model_dump(exclude={"first_seen", "updated"})
+
+
+def _latest_clusters(out: Path) -> dict[str, dict[str, object]]:
+    """The last version of each cluster: what the compacted topic keeps."""
+    lines = (out / "claims.clusters.jsonl").read_text().splitlines()
+    return {
+        c.cluster_id: _timeless(c) for c in map(ClaimCluster.model_validate_json, lines)
+    }
 
 
 def test_tail_prints_json_lines(settings: Settings, seeds_dir: Path) -> None:

@@ -35,6 +35,10 @@ def test_extract_writes_one_file_per_output_topic(
     }
     assert claims
     assert {json.loads(line)["claim_id"] for line in claims} == in_articles
+    clusters = (tmp_path / "claims.clusters.jsonl").read_text().splitlines()
+    clustered = {m["claim_id"] for c in map(json.loads, clusters) for m in c["members"]}
+    assert clustered == in_articles
+    assert (tmp_path / "claims.conflicts.jsonl").read_text().strip()
 
 
 def test_extract_dead_letters_bad_jsonl_lines(tmp_path: Path) -> None:

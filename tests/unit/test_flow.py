@@ -1,20 +1,33 @@
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 from pipeline.claims import claims_record
 from pipeline.codec import encode
+from pipeline.corroborate import CorroborateSettings, Corroborator
 from pipeline.deadletter import Origin
-from pipeline.dedupe import fingerprint_record
+from pipeline.dedupe import OrderedKeys, fingerprint_record
 from pipeline.flow import (
     crashed,
     route_claims,
+    route_corroborated,
     route_decided,
     route_fingerprint,
     route_ingest,
 )
 from pipeline.ingest import Rejection, ingest_record
 from pipeline.settings import DedupeSettings, IngestLimits
-from pipeline.topics import CLAIMS, CLEAN, DEADLETTER, DEDUPE_LOG, DEDUPED, ENRICHED
-from schemas import DeadLetter, EnrichedArticle, RawArticle
+from pipeline.topics import (
+    CLAIMED,
+    CLAIMS,
+    CLEAN,
+    CLUSTERS,
+    DEADLETTER,
+    DEDUPE_LOG,
+    DEDUPED,
+    ENRICHED,
+)
+from schemas import Claim, DeadLetter, EnrichedArticle, RawArticle
 from schemas.dedupe import DedupeRequest
 
 
@@ -81,7 +94,7 @@ def test_a_crash_is_a_readable_rejection() -> None:
     assert "MemoryError" in rejection.reason
 
 
-def test_claims_come_before_their_finished_article() -> None:
+def test_claims_then_corroboration_then_the_finished_article() -> None:
     body = "The agency said two soldiers were captured on Saturday in the Kursk region."
     value = RawArticle(source="s", body=body).model_dump_json().encode()
     article = ingest_record(value, limits=IngestLimits())
@@ -89,6 +102,15 @@ def test_claims_come_before_their_finished_article() -> None:
     result = claims_record(encode(article))
     assert isinstance(result, EnrichedArticle)
     assert result.claims
-    outputs = route_claims(result, value=b"", key=None, origin=Origin())
-    assert [o.topic for o in outputs] == [CLAIMS] * len(result.claims) + [ENRICHED]
-    assert outputs[0].key == result.claims[0].claim_id
+    [logged] = route_claims(result, value=b"", key=None, origin=Origin())
+    assert (logged.topic, logged.key) == (CLAIMED, result.article_id)
+
+    corroborator = Corroborator({}, OrderedKeys(), settings=CorroborateSettings())
+    done = corroborator.corroborate(result, seen_at=datetime.now(UTC))
+    outputs = route_corroborated(done)
+    topics = [o.topic for o in outputs]
+    assert topics[: len(result.claims)] == [CLAIMS] * len(result.claims)
+    assert topics[-1] == ENRICHED
+    assert CLUSTERS in topics
+    claims = [o.record for o in outputs if o.topic == CLAIMS]
+    assert all(isinstance(c, Claim) and c.cluster_id for c in claims)

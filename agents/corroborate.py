@@ -1,0 +1,57 @@
+"""Corroborate agent: the same claim across outlets, and figures that disagree.
+
+Consumes ``articles.claimed`` (key article_id, EnrichedArticle with its claims), a log
+with ONE partition: every claim is decided by the single instance that owns it,
+against every earlier claim of the window, so all claims of one cluster are decided
+in one place whichever partition their articles came through.
+Emits, per article: each claim with its ``cluster_id`` on ``claims`` (key claim_id);
+every cluster the article changed, whole, on ``claims.clusters`` (compacted, key
+cluster_id); each new comparison of figures on ``claims.conflicts`` (key
+comparison_id); and last the finished article on ``articles.enriched``.
+State: tables ``corroborate-state`` and ``corroborate-expiry`` (RocksDB, changelog
+backed) survive restarts; entries expire after NEWSLINE_CORROBORATE__WINDOW_HOURS
+of publication time.
+Idempotent: an article seen before gets the result stored the first time, so a
+redelivered article never joins a cluster twice or corroborates itself.
+Bad input (a record that does not decode) goes to ``articles.deadletter`` with
+stage "corroborate".
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import faust
+from pydantic import ValidationError
+
+from pipeline.app import app, channels, settings
+from pipeline.codec import decode
+from pipeline.corroborate import Corroborator
+from pipeline.decider import EXPIRY_BATCH, log_table, run_decider
+from pipeline.flow import Outputs, route_corroborated
+from pipeline.ingest import Rejection
+from pipeline.topics import CLAIMED
+from schemas import EnrichedArticle
+
+corroborator = Corroborator(
+    log_table("corroborate-state"),
+    log_table("corroborate-expiry"),
+    settings=settings.corroborate,
+)
+
+
+@app.agent(channels[CLAIMED.name])
+async def corroborate(stream: faust.StreamT[bytes]) -> None:
+    await run_decider(stream, _decide, _expire, stage="corroborate")
+
+
+def _decide(value: bytes, now: datetime) -> Outputs | Rejection:
+    try:
+        article = decode(EnrichedArticle, value)
+    except ValidationError as error:
+        return Rejection(f"not a claimed article: {error}"[:500], "invalid_record")
+    return route_corroborated(corroborator.corroborate(article, seen_at=now))
+
+
+def _expire(now: datetime) -> int:
+    return corroborator.expire(now=now, limit=EXPIRY_BATCH)

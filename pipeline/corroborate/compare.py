@@ -1,0 +1,169 @@
+"""How two figures that count the same thing relate.
+
+The order of the rules is the point: a different scope is never a contradiction,
+agreement is checked before anything else that could excuse a gap, and only a gap
+that nothing explains is a conflict. Every comparison is kept, agreement included.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from typing import Any
+
+from pipeline.corroborate.figures import WIDER
+from pipeline.corroborate.records import FigureRecord
+from pipeline.corroborate.terms import entity_key
+from schemas import Quantity, Speaker
+from schemas.corroborate import FigureClaim, FigureComparison, Relation
+
+_OPEN_LOW = {"more_than"}
+_OPEN_HIGH = {"less_than"}
+_ESTIMATES = {"approx", "vague"}
+
+
+@dataclass(frozen=True)
+class Interval:
+    """A figure's range; an open end excludes its bound, None is unbounded."""
+
+    low: float | None
+    high: float | None
+    low_open: bool = False
+    high_open: bool = False
+
+    @property
+    def central(self) -> float | None:
+        if self.low is not None and self.high is not None:
+            return (self.low + self.high) / 2
+        return self.low if self.low is not None else self.high
+
+
+def interval(quantity: Quantity, *, tolerance: float) -> Interval:
+    """The range a figure asserts: "about 300" stretches by ``tolerance``."""
+    low, high = quantity.low, quantity.high
+    if quantity.qualifier in _ESTIMATES:
+        low = None if low is None else low * (1 - tolerance)
+        high = None if high is None else high * (1 + tolerance)
+    return Interval(
+        low,
+        high,
+        low_open=quantity.qualifier in _OPEN_LOW,
+        high_open=quantity.qualifier in _OPEN_HIGH,
+    )
+
+
+def overlaps(a: Interval, b: Interval) -> bool:
+    """Whether some value satisfies both ranges."""
+    lows = [(x.low, x.low_open) for x in (a, b) if x.low is not None]
+    highs = [(x.high, x.high_open) for x in (a, b) if x.high is not None]
+    if not lows or not highs:
+        return True
+    low, low_open = max(lows, key=lambda bound: (bound[0], bound[1]))
+    high, high_open = min(highs, key=lambda bound: (bound[0], not bound[1]))
+    return low < high or (low == high and not (low_open or high_open))
+
+
+def ratio(a: Interval, b: Interval) -> float | None:
+    """Larger over smaller central value (an open range counts at its bound)."""
+    if a.central is None or b.central is None:
+        return None
+    large, small = max(a.central, b.central), min(a.central, b.central)
+    return round(large / small, 3) if small > 0 else None
+
+
+def relate(
+    first: FigureRecord, second: FigureRecord, *, tolerance: float
+) -> tuple[Relation, str]:
+    """The relation of two figures, and the reason in words."""
+    if first["fate"] != second["fate"]:
+        narrow, wide = sorted((first, second), key=lambda f: f["fate"] not in WIDER)
+        narrow_label = category_label(narrow["category"])
+        wide_label = category_label(wide["category"])
+        return "different_scope", f"{narrow_label} is only part of {wide_label}"
+    a = interval(_quantity(first), tolerance=tolerance)
+    b = interval(_quantity(second), tolerance=tolerance)
+    if overlaps(a, b):
+        return "consistent", "the figures agree"
+    return _gap(first, second)
+
+
+def _gap(first: FigureRecord, second: FigureRecord) -> tuple[Relation, str]:
+    """What explains two figures that do not overlap, if anything does."""
+    if same_speaker(first["speaker"], second["speaker"]):
+        return "update", "a later figure from the same speaker"
+    if first["dated"] and second["dated"] and first["when"] != second["when"]:
+        return "different_scope", "they are for different dates"
+    estimates = sum([first["hedged"], second["hedged"]])
+    if estimates:
+        which = "both are estimates" if estimates == 2 else "one is an estimate"
+        return "estimate_spread", f"the ranges do not overlap; {which}"
+    return "conflict", "the figures do not overlap"
+
+
+def compare(
+    first: FigureRecord, second: FigureRecord, *, tolerance: float
+) -> FigureComparison:
+    """The published comparison of an earlier and a later figure."""
+    relation, reason = relate(first, second, tolerance=tolerance)
+    a = interval(_quantity(first), tolerance=tolerance)
+    b = interval(_quantity(second), tolerance=tolerance)
+    explanation = f"{_told(first)} vs {_told(second)}: {reason}"
+    return FigureComparison(
+        comparison_id=comparison_id(first, second),
+        relation=relation,
+        counted=_wider(first["category"], second["category"]),
+        first=figure_claim(first),
+        second=figure_claim(second),
+        ratio=ratio(a, b),
+        explanation=explanation,
+    )
+
+
+def comparison_id(first: FigureRecord, second: FigureRecord) -> str:
+    """The same two figures give the same id, whichever arrived first."""
+    ends = sorted(f"{f['claim_id']}#{f['index']}" for f in (first, second))
+    return hashlib.sha256("|".join(ends).encode()).hexdigest()[:32]
+
+
+def same_speaker(first: dict[str, Any] | None, second: dict[str, Any] | None) -> bool:
+    """Both said by one named speaker ("Zelenskyy", "President Volodymyr Zelenskyy")."""
+    if first is None or second is None:
+        return False
+    a, b = entity_key(first["name"]).split(), entity_key(second["name"]).split()
+    if not a or not b:
+        return False
+    people = first["type"] == second["type"] == "person"
+    return a == b or (people and a[-1] == b[-1])
+
+
+def figure_claim(figure: FigureRecord) -> FigureClaim:
+    speaker = figure["speaker"]
+    return FigureClaim(
+        claim_id=figure["claim_id"],
+        article_id=figure["article_id"],
+        source=figure["source"],
+        cluster_id=figure["cluster_id"],
+        speaker=None if speaker is None else Speaker.model_validate(speaker),
+        quantity=_quantity(figure),
+        when=figure["when"],
+    )
+
+
+def category_label(category: str) -> str:
+    """ "killed_or_wounded:soldier" -> "killed or wounded"; "count:men" -> "men"."""
+    fate, _, kind = category.partition(":")
+    return kind if fate == "count" else fate.replace("_", " ")
+
+
+def _told(figure: FigureRecord) -> str:
+    speaker = figure["speaker"]
+    who = speaker["name"] if speaker else figure["source"]
+    return f"{figure['quantity']['text']} {category_label(figure['category'])} ({who})"
+
+
+def _wider(first: str, second: str) -> str:
+    return first if first.startswith("killed_or_wounded") else second
+
+
+def _quantity(figure: FigureRecord) -> Quantity:
+    return Quantity.model_validate(figure["quantity"])

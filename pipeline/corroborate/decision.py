@@ -1,0 +1,322 @@
+"""One new article's claims placed into clusters, and its figures compared.
+
+Claims are placed one at a time, in article order, so a later claim of the same
+article may join a cluster an earlier one founded. A placement is a few dozen
+single-key lookups: the candidate clusters come from the posting lists of the
+claim's terms, the best few by shared terms are scored on their members' profiles.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections import Counter
+from collections.abc import MutableMapping
+from typing import Any
+
+from pipeline.corroborate.compare import compare, same_speaker
+from pipeline.corroborate.figures import Figure, comparable_categories, read_figures
+from pipeline.corroborate.profile import ClaimProfile, profile, similarity
+from pipeline.corroborate.records import (
+    ClusterRecord,
+    FigureRecord,
+    MemberRecord,
+    cluster_key,
+    figure_key,
+    figures_key,
+    term_key,
+)
+from pipeline.corroborate.terms import entity_key
+from pipeline.settings import CorroborateSettings
+from schemas import Claim, EnrichedArticle
+from schemas.corroborate import ClusterMember, FigureComparison
+
+Store = MutableMapping[str, Any]
+
+
+class Decision:
+    """The placements and comparisons of one article, against the state so far."""
+
+    def __init__(
+        self,
+        state: Store,
+        article: EnrichedArticle,
+        settings: CorroborateSettings,
+        *,
+        time: float,
+        seq: int,
+        oldest: float,
+    ) -> None:
+        self._state = state
+        self._article = article
+        self._settings = settings
+        self._time = time
+        self._seq = seq
+        self._oldest = oldest
+        self._copies = _copied_sentences(article)
+        self._context = sorted(_article_context(article))
+        self.assigned: list[list[str]] = []
+        self.changed: dict[str, ClusterRecord] = {}  # joined or founded, in order
+        self._loaded: dict[str, ClusterRecord | None] = {}
+        self.comparisons: list[FigureComparison] = []
+        self.figures: list[str] = []
+
+    def place(self, claim: Claim) -> None:
+        """Put the claim in its cluster; compare its figures with earlier ones."""
+        figures = read_figures(claim)
+        claim_profile = profile(claim, figures)
+        cluster = self._best_cluster(claim_profile) or self._found(claim)
+        self.changed.setdefault(cluster["cluster_id"], cluster)
+        self._join(cluster, claim, claim_profile)
+        self.assigned.append([claim.claim_id, cluster["cluster_id"]])
+        if self._independent(claim):
+            for figure in figures:
+                self._compare_figure(claim, figure, cluster)
+
+    def flush(self) -> None:
+        """Write the changed clusters back (a table keeps only what is assigned)."""
+        for cluster_id, cluster in self.changed.items():
+            self._state[cluster_key(cluster_id)] = cluster
+
+    # Grouping
+
+    def _best_cluster(self, claim: ClaimProfile) -> ClusterRecord | None:
+        best: tuple[float, str] | None = None
+        for cluster_id in self._candidates(claim):
+            cluster = self._cluster(cluster_id)
+            if cluster is None:
+                continue
+            score = max(
+                similarity(claim, ClaimProfile.load(p))
+                for p in _profiles(cluster, self._settings.max_profiles)
+            )
+            if score >= self._settings.threshold and (best is None or score > best[0]):
+                best = (score, cluster_id)
+        return None if best is None else self._cluster(best[1])
+
+    def _candidates(self, claim: ClaimProfile) -> list[str]:
+        """The clusters sharing most index terms with the claim, most first."""
+        hits: Counter[str] = Counter()
+        for term in claim.index_terms():
+            hits.update(self._state.get(term_key(term)) or [])
+        ranked = sorted(hits.items(), key=lambda hit: (-hit[1], hit[0]))
+        return [cluster_id for cluster_id, _ in ranked[: self._settings.max_candidates]]
+
+    def _found(self, claim: Claim) -> ClusterRecord:
+        cluster_id = cluster_id_of(claim.claim_id)
+        return ClusterRecord(
+            cluster_id=cluster_id,
+            label=claim.text,
+            first_seen=self._time,
+            updated=self._time,
+            members=[],
+            figures=[],
+            terms=[],
+        )
+
+    def _join(
+        self, cluster: ClusterRecord, claim: Claim, claim_profile: ClaimProfile
+    ) -> None:
+        member = ClusterMember(
+            claim_id=claim.claim_id,
+            article_id=self._article.article_id,
+            source=self._article.source,
+            sentence_index=claim.sentence_index,
+            text=claim.text,
+            speaker=claim.speaker,
+            independent=self._independent(claim),
+        )
+        cluster["members"].append(
+            MemberRecord(
+                member=member.model_dump(mode="json"),
+                time=self._time,
+                profile=claim_profile.dump(),
+            )
+        )
+        cluster["first_seen"] = min(cluster["first_seen"], self._time)
+        cluster["updated"] = max(cluster["updated"], self._time)
+        self._post(cluster, claim_profile.index_terms())
+
+    def _post(self, cluster: ClusterRecord, terms: list[str]) -> None:
+        """File the cluster last in each term's posting list; the oldest fall off."""
+        cluster_id = cluster["cluster_id"]
+        for term in terms:
+            key = term_key(term)
+            holders = [h for h in self._state.get(key) or [] if h != cluster_id]
+            self._state[key] = [*holders, cluster_id][-self._settings.max_postings :]
+            if key not in cluster["terms"]:
+                cluster["terms"].append(key)
+
+    def _cluster(self, cluster_id: str) -> ClusterRecord | None:
+        """A live cluster, as a copy this decision may change and write back."""
+        if cluster_id in self.changed:
+            return self.changed[cluster_id]
+        if cluster_id not in self._loaded:
+            stored: ClusterRecord | None = self._state.get(cluster_key(cluster_id))
+            if stored is not None and stored["updated"] >= self._oldest:
+                self._loaded[cluster_id] = _copy_cluster(stored)
+            else:
+                self._loaded[cluster_id] = None
+        return self._loaded[cluster_id]
+
+    def _independent(self, claim: Claim) -> bool:
+        return (
+            self._article.duplicate.kind is None
+            and claim.sentence_index not in self._copies
+        )
+
+    # Figures
+
+    def _compare_figure(
+        self, claim: Claim, figure: Figure, cluster: ClusterRecord
+    ) -> None:
+        record = self._figure_record(claim, figure, cluster["cluster_id"])
+        for peer in self._peers(record, cluster):
+            earlier, later = _in_order(peer, record)
+            self.comparisons.append(
+                compare(earlier, later, tolerance=self._settings.approx_tolerance)
+            )
+        key = figure_key(claim.claim_id, figure.index)
+        self._state[key] = record
+        self.figures.append(key)
+        cluster["figures"].append(key)
+        if figure.fate != "count":
+            listed = figures_key(figure.category)
+            held = [*(self._state.get(listed) or []), key]
+            self._state[listed] = held[-self._settings.max_postings :]
+
+    def _figure_record(
+        self, claim: Claim, figure: Figure, cluster_id: str
+    ) -> FigureRecord:
+        date = claim.dates[0] if claim.dates else None
+        return FigureRecord(
+            claim_id=claim.claim_id,
+            index=figure.index,
+            article_id=self._article.article_id,
+            source=self._article.source,
+            cluster_id=cluster_id,
+            speaker=None if claim.speaker is None else claim.speaker.model_dump(),
+            quantity=figure.quantity.model_dump(),
+            when=None if date is None else date.value or date.text,
+            dated=date is not None and date.value is not None,
+            category=figure.category,
+            fate=figure.fate,
+            subject=sorted(figure.subject),
+            context=self._context,
+            hedged=claim.hedged or figure.quantity.qualifier in {"approx", "vague"},
+            time=self._time,
+            seq=self._seq,
+        )
+
+    def _peers(
+        self, figure: FigureRecord, cluster: ClusterRecord
+    ) -> list[FigureRecord]:
+        """Earlier figures to compare with, from this cluster and from other
+        clusters that count the same of the same people: the first of each
+        distinct figure, and the same speaker's latest (it may be an update).
+        Repeats of one figure are compared once, not with every earlier repeat."""
+        comparable = set(comparable_categories(figure["category"]))
+        own = [
+            f for f in self._figures(cluster["figures"]) if f["category"] in comparable
+        ]
+        others = (
+            [] if figure["fate"] == "count" else self._elsewhere(figure, comparable)
+        )
+        earlier = [f for f in [*own, *others] if f["claim_id"] != figure["claim_id"]]
+        peers: dict[tuple[Any, ...], FigureRecord] = {}
+        for peer in earlier:
+            peers.setdefault(_distinct(peer), peer)
+        own_speaker = [
+            f for f in earlier if same_speaker(f["speaker"], figure["speaker"])
+        ]
+        if own_speaker:
+            peers.setdefault(("speaker",), own_speaker[-1])
+        unique = {id(p): p for p in peers.values()}
+        return list(unique.values())[: self._settings.max_peers]
+
+    def _elsewhere(
+        self, figure: FigureRecord, categories: set[str]
+    ) -> list[FigureRecord]:
+        found = []
+        for category in sorted(categories):
+            for peer in self._figures(self._state.get(figures_key(category)) or []):
+                other_cluster = peer["cluster_id"] != figure["cluster_id"]
+                if other_cluster and same_subject(figure, peer):
+                    found.append(peer)
+        return sorted(found, key=lambda f: (f["time"], f["seq"]))
+
+    def _figures(self, keys: list[str]) -> list[FigureRecord]:
+        records = (self._state.get(key) for key in keys)
+        return [r for r in records if r is not None and r["time"] >= self._oldest]
+
+
+def cluster_id_of(claim_id: str) -> str:
+    """A cluster is named after the claim that founded it."""
+    return hashlib.sha256(f"cluster|{claim_id}".encode()).hexdigest()[:32]
+
+
+def same_subject(a: FigureRecord, b: FigureRecord) -> bool:
+    """Whether two figures count the same people: a shared subject ("North
+    Korean"), or each one's subject named in the other's article (so that
+    "Pyongyang's soldiers" meets "North Korean troops" in a story about both)."""
+    if _meets(a["subject"], b["subject"]):
+        return True
+    return _meets(a["subject"], b["context"]) and _meets(b["subject"], a["context"])
+
+
+def _meets(keys: list[str], others: list[str]) -> bool:
+    return any(_same_name(k, o) for k in keys for o in others)
+
+
+def _same_name(a: str, b: str) -> bool:
+    words_a, words_b = set(a.split()), set(b.split())
+    return (
+        bool(words_a) and bool(words_b) and (words_a <= words_b or words_b <= words_a)
+    )
+
+
+def _distinct(figure: FigureRecord) -> tuple[Any, ...]:
+    quantity = figure["quantity"]
+    return (
+        figure["category"],
+        quantity["low"],
+        quantity["high"],
+        quantity["qualifier"],
+    )
+
+
+def _in_order(a: FigureRecord, b: FigureRecord) -> tuple[FigureRecord, FigureRecord]:
+    return (a, b) if (a["time"], a["seq"]) <= (b["time"], b["seq"]) else (b, a)
+
+
+def _profiles(cluster: ClusterRecord, limit: int) -> list[Any]:
+    """The founding member's profile and the latest ones': how the fact was first
+    told, and how it is told now."""
+    members = cluster["members"]
+    chosen = members[:1] + members[1:][-(limit - 1) :] if limit > 1 else members[:1]
+    return [m["profile"] for m in chosen]
+
+
+def _copy_cluster(stored: ClusterRecord) -> ClusterRecord:
+    return ClusterRecord(
+        cluster_id=stored["cluster_id"],
+        label=stored["label"],
+        first_seen=stored["first_seen"],
+        updated=stored["updated"],
+        members=list(stored["members"]),
+        figures=list(stored["figures"]),
+        terms=list(stored["terms"]),
+    )
+
+
+def _copied_sentences(article: EnrichedArticle) -> frozenset[int]:
+    return frozenset(s.index for s in article.sentences if s.repeat_of is not None)
+
+
+def _article_context(article: EnrichedArticle) -> set[str]:
+    labels = {"NORP", "GPE"}
+    return {
+        key
+        for claim in article.claims
+        for entity in claim.entities
+        if entity.label in labels and (key := entity_key(entity))
+    }

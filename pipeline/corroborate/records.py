@@ -1,0 +1,119 @@
+"""What the corroborator keeps in its two stores, and under which keys.
+
+Values are plain JSON, as in a faust table with the JSON serializer.
+
+``state`` keys:
+
+- ``seq``: the number of the last article decided; orders ties in time.
+- ``watermark``: the latest event time seen (epoch seconds); the window ends there.
+- ``a:<article_id>``: the ArticleRecord: what the article was told, for redelivery.
+- ``k:<cluster_id>``: the ClusterRecord: members, their profiles, their figures.
+- ``t:<term>``: the latest clusters (ids) holding a term: the candidate index.
+- ``g:<claim_id>#<index>``: a FigureRecord.
+- ``f:<category>``: the latest figures (keys) counting a category, across clusters.
+
+``expiry`` keys are ``<event hour>|<seq>|<article_id>``, as dedupe's.
+"""
+
+from __future__ import annotations
+
+from typing import Any, TypedDict
+
+from pipeline.dedupe.records import article_of_expiry, epoch_seconds, expiry_key
+
+SEQ = "seq"
+WATERMARK = "watermark"
+
+__all__ = [
+    "SEQ",
+    "WATERMARK",
+    "ArticleRecord",
+    "ClusterRecord",
+    "FigureRecord",
+    "MemberRecord",
+    "Profile",
+    "article_key",
+    "article_of_expiry",
+    "cluster_key",
+    "epoch_seconds",
+    "expiry_key",
+    "figure_key",
+    "figures_key",
+    "term_key",
+]
+
+#: ``[claim_id, terms, entities, fate categories]``: what a new claim is scored on.
+Profile = list[Any]
+
+
+class ArticleRecord(TypedDict):
+    """One decided article: its answer, and what to forget when it expires."""
+
+    seq: int
+    time: float
+    expiry: str
+    assigned: list[list[str]]  # [claim_id, cluster_id], in claim order
+    clusters: list[str]  # cluster ids it changed, first changed first
+    comparisons: list[dict[str, Any]]  # FigureComparison.model_dump(mode="json")
+    figures: list[str]  # g: keys it created
+
+
+class MemberRecord(TypedDict):
+    """One claim of a cluster."""
+
+    member: dict[str, Any]  # ClusterMember.model_dump(mode="json")
+    time: float  # its article's event time
+    profile: Profile
+
+
+class ClusterRecord(TypedDict):
+    """One cluster: enough to publish it, score new claims and compare figures."""
+
+    cluster_id: str
+    label: str
+    first_seen: float
+    updated: float
+    members: list[MemberRecord]
+    figures: list[str]  # g: keys
+    terms: list[str]  # t: keys it was posted under
+
+
+class FigureRecord(TypedDict):
+    """One figure of one claim, with what it takes to compare and to publish it."""
+
+    claim_id: str
+    index: int  # in claim.quantities
+    article_id: str
+    source: str
+    cluster_id: str
+    speaker: dict[str, Any] | None
+    quantity: dict[str, Any]
+    when: str | None
+    dated: bool  # ``when`` is a resolved date, not words like "last month"
+    category: str
+    fate: str
+    subject: list[str]
+    context: list[str]  # entity keys of the whole article
+    hedged: bool
+    time: float
+    seq: int
+
+
+def article_key(article_id: str) -> str:
+    return f"a:{article_id}"
+
+
+def cluster_key(cluster_id: str) -> str:
+    return f"k:{cluster_id}"
+
+
+def term_key(term: str) -> str:
+    return f"t:{term}"
+
+
+def figure_key(claim_id: str, index: int) -> str:
+    return f"g:{claim_id}#{index}"
+
+
+def figures_key(category: str) -> str:
+    return f"f:{category}"

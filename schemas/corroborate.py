@@ -1,0 +1,84 @@
+"""``claims.clusters`` and ``claims.conflicts``: the same fact across outlets, and
+how their figures compare."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Literal
+
+from pydantic import Field
+
+from schemas.base import SCHEMA_VERSION, WireModel
+from schemas.enriched import Quantity, Speaker
+
+Relation = Literal[
+    "consistent", "conflict", "update", "different_scope", "estimate_spread"
+]
+
+
+class ClusterMember(WireModel):
+    """One claim of a cluster, and whether it counts as an independent report."""
+
+    claim_id: str
+    article_id: str
+    source: str
+    sentence_index: int = Field(ge=0)
+    text: str
+    speaker: Speaker | None = None
+    independent: bool = Field(
+        description="False for a verbatim copy: a repeated sentence, or a claim of "
+        "an article that duplicates an earlier one."
+    )
+
+
+class ClaimCluster(WireModel):
+    """Claims about one fact. Key on the compacted ``claims.clusters``: cluster_id.
+
+    Republished whole whenever a claim joins; the latest record is the cluster.
+    """
+
+    schema_version: Literal[1] = SCHEMA_VERSION
+    cluster_id: str
+    label: str = Field(description="The text of a representative claim.")
+    members: tuple[ClusterMember, ...]
+    sources: tuple[str, ...] = Field(description="Distinct sources, first seen first.")
+    independent_sources: int = Field(
+        ge=0, description="Distinct sources among the independent members."
+    )
+    first_seen: datetime
+    updated: datetime
+
+
+class FigureClaim(WireModel):
+    """One figure of one claim, as compared."""
+
+    claim_id: str
+    article_id: str
+    source: str
+    cluster_id: str
+    speaker: Speaker | None = None
+    quantity: Quantity
+    when: str | None = Field(
+        default=None,
+        description="The claim's date: ISO 8601 if resolved, else as said.",
+    )
+
+
+class FigureComparison(WireModel):
+    """Two figures that count the same thing. Key on ``claims.conflicts``:
+    comparison_id.
+
+    Every comparison is published, agreement included: a desk wants to see which
+    figures are corroborated as much as which disagree.
+    """
+
+    schema_version: Literal[1] = SCHEMA_VERSION
+    comparison_id: str
+    relation: Relation
+    counted: str = Field(description="What both figures count: 'killed:soldier'.")
+    first: FigureClaim = Field(description="The earlier figure.")
+    second: FigureClaim = Field(description="The later figure.")
+    ratio: float | None = Field(
+        default=None, ge=1.0, description="Larger over smaller central value."
+    )
+    explanation: str

@@ -1,0 +1,365 @@
+"""Corroborator decisions on dict stores: grouping, independent sources,
+idempotence, expiry."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Callable, Iterator, MutableMapping
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+
+from pipeline.corroborate import CorroborateSettings, Corroboration, Corroborator
+from pipeline.dedupe import OrderedKeys
+from schemas import (
+    Claim,
+    DuplicateVerdict,
+    EnrichedArticle,
+    Entity,
+    Quantity,
+    Sentence,
+    SentenceRef,
+    Speaker,
+)
+
+SETTINGS = CorroborateSettings()
+T0 = datetime(2025, 1, 12, 12, tzinfo=UTC)
+
+NK = Entity(text="North Korean", label="NORP")
+UKRAINE = Entity(text="Ukraine", label="GPE")
+RUSSIA = Entity(text="Russia", label="GPE")
+
+
+def two_soldiers(text: str = "two") -> Quantity:
+    return Quantity(text=text, low=2, high=2, counted="soldiers")
+
+
+def claim(
+    text: str,
+    *,
+    quantities: tuple[Quantity, ...] = (),
+    entities: tuple[Entity, ...] = (NK, UKRAINE),
+    speaker: str | None = None,
+    hedged: bool = False,
+) -> Claim:
+    """A claim whose article and index are set when it is put in an article."""
+    who = Speaker(name=speaker, type="person") if speaker else None
+    return Claim(
+        claim_id="unset",
+        article_id="unset",
+        sentence_index=0,
+        text=text,
+        speaker=who,
+        quantities=quantities,
+        entities=entities,
+        hedged=hedged,
+    )
+
+
+ArticleFactory = Callable[..., EnrichedArticle]
+
+
+@pytest.fixture
+def article_factory() -> ArticleFactory:
+    """An article whose sentences are its claims' texts, in order."""
+
+    def make(
+        article_id: str,
+        *claims: Claim,
+        source: str | None = None,
+        published_at: datetime | None = T0,
+        duplicate_of: str | None = None,
+        repeats: dict[int, SentenceRef] | None = None,
+    ) -> EnrichedArticle:
+        sentences, placed, start = [], [], 0
+        for index, item in enumerate(claims):
+            end = start + len(item.text)
+            ref = (repeats or {}).get(index)
+            sentences.append(
+                Sentence(
+                    index=index, text=item.text, start=start, end=end, repeat_of=ref
+                )
+            )
+            claim_id = hashlib.sha256(f"{article_id}|{index}".encode()).hexdigest()[:16]
+            placed.append(
+                item.model_copy(
+                    update={
+                        "claim_id": claim_id,
+                        "article_id": article_id,
+                        "sentence_index": index,
+                    }
+                )
+            )
+            start = end + 1
+        text = " ".join(c.text for c in claims)
+        duplicate = (
+            DuplicateVerdict(kind="near", of=duplicate_of, similarity=0.9)
+            if duplicate_of
+            else DuplicateVerdict()
+        )
+        return EnrichedArticle(
+            article_id=article_id,
+            source=source or f"outlet-{article_id}",
+            published_at=published_at,
+            text=text,
+            content_hash=hashlib.sha256(text.encode()).hexdigest(),
+            sentences=tuple(sentences),
+            duplicate=duplicate,
+            claims=tuple(placed),
+        )
+
+    return make
+
+
+class Desk:
+    """A corroborator over dict stores, deciding articles as the agent does."""
+
+    def __init__(self, state: MutableMapping[str, Any] | None = None) -> None:
+        self.state: MutableMapping[str, Any] = {} if state is None else state
+        self.expiry = OrderedKeys()
+        self.corroborator = Corroborator(self.state, self.expiry, settings=SETTINGS)
+
+    def __call__(
+        self, article: EnrichedArticle, *, seen_at: datetime = T0
+    ) -> Corroboration:
+        return self.corroborator.corroborate(article, seen_at=seen_at)
+
+
+@pytest.fixture
+def desk() -> Desk:
+    return Desk()
+
+
+def cluster_ids(*results: Corroboration) -> list[str | None]:
+    return [c.cluster_id for r in results for c in r.article.claims]
+
+
+CAPTURE = "Ukraine captured two wounded North Korean soldiers in Russia's Kursk region."
+PARAPHRASES = [
+    "Ukrainian forces have captured two injured North Korean soldiers in Kursk.",
+    "Two wounded North Korean soldiers were captured by Ukraine in the Kursk region.",
+    "Kyiv said it had seized two North Korean troops who were wounded in Kursk.",
+]
+UNRELATED = [
+    (
+        "Ukraine is willing to exchange captured North Korean soldiers for prisoners.",
+        NK,
+        UKRAINE,
+    ),
+    (
+        "President Biden's foreign policy legacy includes the withdrawal from "
+        "Afghanistan.",
+        Entity(text="Biden", label="PERSON"),
+        Entity(text="Afghanistan", label="GPE"),
+    ),
+    (
+        "Russia announced the capture of two villages in the Donetsk region.",
+        RUSSIA,
+        Entity(text="Donetsk", label="GPE"),
+    ),
+]
+
+
+@pytest.mark.parametrize("text", PARAPHRASES)
+def test_paraphrases_join_one_cluster(
+    desk: Desk, article_factory: ArticleFactory, text: str
+) -> None:
+    first = desk(article_factory("a", claim(CAPTURE, quantities=(two_soldiers(),))))
+    second = desk(article_factory("b", claim(text, quantities=(two_soldiers(),))))
+    assert cluster_ids(first) == cluster_ids(second)
+    (cluster,) = second.clusters
+    assert [m.article_id for m in cluster.members] == ["a", "b"]
+    assert cluster.independent_sources == 2
+
+
+@pytest.mark.parametrize(("text", "names"), [(t, tuple(e)) for t, *e in UNRELATED])
+def test_different_facts_stay_apart(
+    desk: Desk, article_factory: ArticleFactory, text: str, names: tuple[Entity, ...]
+) -> None:
+    quantities = (
+        (Quantity(text="two", low=2, high=2, counted="villages"),)
+        if "villages" in text
+        else ()
+    )
+    first = desk(article_factory("a", claim(CAPTURE, quantities=(two_soldiers(),))))
+    other = desk(
+        article_factory("b", claim(text, quantities=quantities, entities=names))
+    )
+    assert cluster_ids(first) != cluster_ids(other)
+    assert [len(c.members) for c in other.clusters] == [1]
+
+
+def killed(n: int) -> Quantity:
+    return Quantity(text=str(n), low=n, high=n, counted="soldiers")
+
+
+def test_masked_numbers_join_and_are_compared(
+    desk: Desk, article_factory: ArticleFactory
+) -> None:
+    said = "North Korean soldiers have been killed in Kursk, officials said."
+    first = desk(article_factory("a", claim(f"300 {said}", quantities=(killed(300),))))
+    second = desk(article_factory("b", claim(f"900 {said}", quantities=(killed(900),))))
+    assert cluster_ids(first) == cluster_ids(second)
+    (comparison,) = second.comparisons
+    assert comparison.relation == "conflict"
+    assert comparison.counted == "killed:soldier"
+    assert comparison.ratio == 3.0
+    assert (comparison.first.article_id, comparison.second.article_id) == ("a", "b")
+
+
+def test_claims_of_one_article_may_share_a_cluster_but_count_once(
+    desk: Desk, article_factory: ArticleFactory
+) -> None:
+    result = desk(
+        article_factory(
+            "a",
+            claim(CAPTURE, quantities=(two_soldiers(),)),
+            claim(PARAPHRASES[0], quantities=(two_soldiers(),)),
+        )
+    )
+    assert len(set(cluster_ids(result))) == 1
+    (cluster,) = result.clusters
+    assert cluster.sources == ("outlet-a",)
+    assert cluster.independent_sources == 1
+
+
+def test_copies_do_not_count_as_independent(
+    desk: Desk, article_factory: ArticleFactory
+) -> None:
+    desk(article_factory("a", claim(CAPTURE, quantities=(two_soldiers(),))))
+    repeat = SentenceRef(article_id="a", index=0)
+    copied = desk(
+        article_factory(
+            "b", claim(CAPTURE, quantities=(two_soldiers(),)), repeats={0: repeat}
+        )
+    )
+    duplicate = desk(
+        article_factory(
+            "c", claim(PARAPHRASES[0], quantities=(two_soldiers(),)), duplicate_of="a"
+        )
+    )
+    own = desk(
+        article_factory("d", claim(PARAPHRASES[1], quantities=(two_soldiers(),)))
+    )
+    assert len(set(cluster_ids(copied, duplicate, own))) == 1
+    (cluster,) = own.clusters
+    assert [m.independent for m in cluster.members] == [True, False, False, True]
+    assert len(cluster.sources) == 4
+    assert cluster.independent_sources == 2
+    # A copy's figures are its original's: they are not compared again.
+    assert copied.comparisons == duplicate.comparisons == ()
+
+
+def test_a_redelivered_article_gets_its_first_answer(
+    desk: Desk, article_factory: ArticleFactory
+) -> None:
+    first_article = article_factory("a", claim(CAPTURE, quantities=(two_soldiers(),)))
+    second_article = article_factory(
+        "b", claim(PARAPHRASES[0], quantities=(two_soldiers(),))
+    )
+    desk(first_article)
+    second = desk(second_article)
+    again = desk(second_article, seen_at=T0 + timedelta(hours=2))
+    assert again == second
+    first_again = desk(first_article)
+    assert cluster_ids(first_again) == cluster_ids(second)
+    (cluster,) = first_again.clusters
+    assert [m.article_id for m in cluster.members] == ["a", "b"]  # never twice
+
+
+def test_a_table_like_store_gives_the_same_decisions(
+    article_factory: ArticleFactory,
+) -> None:
+    later = T0 + timedelta(hours=SETTINGS.window_hours + 1)
+    steps = [
+        (article_factory("a", claim(CAPTURE, quantities=(two_soldiers(),))), T0),
+        (article_factory("b", claim(PARAPHRASES[0], quantities=(two_soldiers(),))), T0),
+        (article_factory("a", claim(CAPTURE, quantities=(two_soldiers(),))), T0),
+        (
+            article_factory(
+                "c",
+                claim(PARAPHRASES[1], quantities=(two_soldiers("three"),)),
+                published_at=later,
+            ),
+            later,
+        ),
+    ]
+    on_dicts, on_table = Desk(), Desk(TableLikeStore())
+    for article, seen_at in steps:
+        assert on_table(article, seen_at=seen_at) == on_dicts(article, seen_at=seen_at)
+    expire = [d.corroborator.expire(now=later) for d in (on_table, on_dicts)]
+    assert expire == [2, 2]
+
+
+class TableLikeStore(MutableMapping[str, Any]):
+    """Values round-trip through JSON, as in a faust table; scans fail."""
+
+    def __init__(self) -> None:
+        self.data: dict[str, str] = {}
+
+    def __getitem__(self, key: str) -> Any:
+        return json.loads(self.data[key])
+
+    def __setitem__(self, key: str, value: Any) -> None:
+        self.data[key] = json.dumps(value)
+
+    def __delitem__(self, key: str) -> None:
+        del self.data[key]
+
+    def __iter__(self) -> Iterator[str]:
+        raise AssertionError("the state store was scanned")
+
+    def __len__(self) -> int:
+        raise AssertionError("the state store was counted")
+
+
+def test_claims_past_the_window_are_not_joined_then_forgotten(
+    desk: Desk, article_factory: ArticleFactory
+) -> None:
+    old = desk(article_factory("gone", claim(CAPTURE, quantities=(two_soldiers(),))))
+    now = T0 + timedelta(hours=SETTINGS.window_hours + 1)
+    new = desk(
+        article_factory(
+            "new",
+            claim(PARAPHRASES[0], quantities=(two_soldiers(),)),
+            published_at=now,
+        ),
+        seen_at=now,
+    )
+    assert cluster_ids(old) != cluster_ids(new)
+    assert new.comparisons == ()
+    assert desk.corroborator.expire(now=now) == 1
+    assert not [key for key in desk.state if "gone" in json.dumps(desk.state[key])]
+    assert [key.rsplit("|", 1)[1] for key in desk.expiry] == ["new"]
+    assert desk.corroborator.expire(now=now) == 0
+
+
+def test_a_cluster_outlives_its_first_member(
+    desk: Desk, article_factory: ArticleFactory
+) -> None:
+    desk(article_factory("a", claim(CAPTURE, quantities=(two_soldiers(),))))
+    mid = T0 + timedelta(hours=SETTINGS.window_hours / 2)
+    joined = desk(
+        article_factory(
+            "b", claim(PARAPHRASES[0], quantities=(two_soldiers(),)), published_at=mid
+        )
+    )
+    later = T0 + timedelta(hours=SETTINGS.window_hours + 1)
+    third = desk(
+        article_factory(
+            "c", claim(PARAPHRASES[1], quantities=(two_soldiers(),)), published_at=later
+        ),
+        seen_at=later,
+    )
+    assert desk.corroborator.expire(now=later) == 1
+    assert cluster_ids(third) == cluster_ids(joined)
+    fourth = desk(
+        article_factory(
+            "d", claim(PARAPHRASES[2], quantities=(two_soldiers(),)), published_at=later
+        ),
+        seen_at=later,
+    )
+    (cluster,) = fourth.clusters
+    assert [m.article_id for m in cluster.members] == ["b", "c", "d"]
