@@ -57,6 +57,7 @@ bench: install ## print the benchmark figures of every stage
 	$(BIN)/python bench/extraction.py
 	$(BIN)/python bench/dedupe.py
 	$(BIN)/python bench/claims.py
+	$(BIN)/python bench/corroborate.py
 
 clean: ## remove the venv and local state (not the broker's jar cache)
 	rm -rf $(VENV) var out .pytest_cache .mypy_cache .ruff_cache
