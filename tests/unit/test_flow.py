@@ -114,3 +114,14 @@ def test_claims_then_corroboration_then_the_finished_article() -> None:
     assert CLUSTERS in topics
     claims = [o.record for o in outputs if o.topic == CLAIMS]
     assert all(isinstance(c, Claim) and c.cluster_id for c in claims)
+
+
+def test_articles_in_other_languages_get_no_claims() -> None:
+    body = "Die Behörde teilte mit, dass zwei Soldaten am Samstag gefangen wurden."
+    value = RawArticle(source="s", body=body, language="de").model_dump_json()
+    article = ingest_record(value.encode(), limits=IngestLimits())
+    assert isinstance(article, EnrichedArticle)
+    assert article.language == "de"
+    result = claims_record(encode(article))
+    assert isinstance(result, EnrichedArticle)
+    assert result.claims == ()
