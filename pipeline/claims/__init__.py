@@ -4,7 +4,9 @@ Pure and synchronous; no Kafka here. ``agents`` and ``newsline extract`` call
 ``extract_claims`` in a process pool whose initializer calls ``load_model``.
 
 Modules, in the order a sentence meets them: ``candidates`` (text prefilter),
-``model`` (spaCy), ``attribution`` and ``speakers`` (who says it), ``quotes``
+``model`` (spaCy), ``parse`` (the model in two passes: syntax, then entities only
+where a rule reads them) with ``ruler`` (the model's attribute rules as a lookup
+table), ``attribution`` and ``speakers`` (who says it), ``quotes``
 (speakers of multi-sentence quotations), ``assertion`` (is it a claim),
 ``hedging``, ``quantities`` and ``numbers``, ``dates``, ``checkworthiness``;
 ``stage`` ties them. Word lists live in ``lexicon``.

@@ -1,16 +1,18 @@
 """The claims stage: articles in, one tuple of attributed claims per article out.
 
 Pure and synchronous; no Kafka here. Every candidate sentence of every article in
-the batch goes through one ``nlp.pipe`` call; sentences that cannot be claims
-(boilerplate, questions, headings, fragments) never reach the model. One odd
-article yields no claims and never stops the batch (DESIGN.md, invariant 1).
+the batch is parsed in one pass; sentences that cannot be claims (boilerplate,
+questions, headings, fragments) never reach the model. The rules then read each
+clause's attribution and claim status, and entities are tagged only on the
+sentences whose labels a later rule reads (``parse``). One odd article yields no
+claims and never stops the batch (DESIGN.md, invariant 1).
 """
 
 from __future__ import annotations
 
 import hashlib
 import logging
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 
 from spacy.tokens import Doc, Span
@@ -21,7 +23,7 @@ from pipeline.claims.candidates import is_candidate
 from pipeline.claims.checkworthiness import score
 from pipeline.claims.dates import find_dates
 from pipeline.claims.hedging import find_hedges
-from pipeline.claims.model import load_model
+from pipeline.claims.parse import add_entities, parse_syntax
 from pipeline.claims.quantities import find_quantities
 from pipeline.claims.quotes import Attributed, attribute_quotations
 from pipeline.claims.speakers import SpeakerMemory, reference_kind, surnames
@@ -29,9 +31,19 @@ from schemas import Claim, EnrichedArticle, Entity, Sentence, Speaker
 
 logger = logging.getLogger(__name__)
 
-#: Sentences per model batch: large enough to amortise, small enough for memory.
-BATCH_SIZE = 256
 _ENTITY_LABELS = frozenset({"PERSON", "ORG", "GPE", "LOC", "NORP", "FAC", "EVENT"})
+#: References that a person remembered from an earlier sentence can resolve.
+_PERSON_KINDS = frozenset({"person", "any"})
+
+
+@dataclass
+class _Reading:
+    """What the rules read in a clause before entities are tagged."""
+
+    sentence: Sentence
+    span: Span
+    attribution: Attribution | None
+    asserts: bool
 
 
 @dataclass
@@ -49,39 +61,92 @@ def extract_claims(articles: Sequence[EnrichedArticle]) -> list[tuple[Claim, ...
         for sentence in article.sentences
         if is_candidate(sentence)
     ]
-    docs = _parse([sentence.text for _, sentence in jobs])
+    docs = parse_syntax([sentence.text for _, sentence in jobs])
     parsed: list[list[tuple[Sentence, Doc]]] = [[] for _ in articles]
     for (number, sentence), doc in zip(jobs, docs, strict=True):
         parsed[number].append((sentence, doc))
-    return [
-        _claims_or_nothing(article, sentences)
+    readings = [
+        _read_or_nothing(article, sentences)
         for article, sentences in zip(articles, parsed, strict=True)
+    ]
+    _tag_entities(readings)
+    return [
+        _claims_or_nothing(article, found)
+        for article, found in zip(articles, readings, strict=True)
     ]
 
 
-def _parse(texts: list[str]) -> list[Doc]:
-    nlp = load_model()
+def _read_or_nothing(
+    article: EnrichedArticle, sentences: list[tuple[Sentence, Doc]]
+) -> list[_Reading] | None:
     try:
-        return list(nlp.pipe(texts, batch_size=BATCH_SIZE))
-    except Exception:  # one text the model chokes on must not cost the whole batch
-        logger.exception("batch parse failed; parsing sentence by sentence")
-        return [_parse_one(text) for text in texts]
-
-
-def _parse_one(text: str) -> Doc:
-    nlp = load_model()
-    try:
-        return nlp(text)
+        return list(_read(sentences))
+    # A bug met by one odd article must cost that article's claims, not the batch.
     except Exception:
-        logger.exception("could not parse a sentence; it yields no claims")
-        return nlp.make_doc("")
+        logger.exception("claims failed for article %s", article.article_id)
+        return None
+
+
+def _read(sentences: list[tuple[Sentence, Doc]]) -> Iterator[_Reading]:
+    for sentence, doc in sentences:
+        for span in doc.sents:
+            yield _Reading(sentence, span, find_attribution(span), is_claim(span))
+
+
+def _tag_entities(readings: list[list[_Reading] | None]) -> None:
+    """Tags the docs whose entities some rule reads; drops the clauses of a doc
+    the tagger fails on, as if the model had failed on the sentence."""
+    docs = {
+        id(doc): doc
+        for found in readings
+        if found is not None
+        for doc in _docs_needing_entities(found)
+    }
+    tagged = add_entities(list(docs.values()))
+    failed = {key for key, ok in zip(docs, tagged, strict=True) if not ok}
+    for number, found in enumerate(readings):
+        if found is not None and failed:
+            readings[number] = [r for r in found if id(r.span.doc) not in failed]
+
+
+def _docs_needing_entities(readings: list[_Reading]) -> Iterator[Doc]:
+    """The docs of one article whose entity labels the claim rules would read:
+    those of claims (entities, dates, score) and of attributed clauses (speaker
+    types); those holding a proper noun that names a speaker elsewhere (``surnames``);
+    and those whose subject may be remembered as a person before a later "he said"
+    (``_remember_subject``)."""
+    heads = {r.attribution.mention.root.text for r in readings if r.attribution}
+    resolves_later = False
+    for reading in reversed(readings):
+        doc = reading.span.doc
+        if (
+            reading.asserts
+            or reading.attribution is not None
+            or (resolves_later and _has_subject(reading.span))
+            or _names_any(doc, heads)
+        ):
+            yield doc
+        mention = reading.attribution.mention if reading.attribution else None
+        if mention is not None and reference_kind(mention.text) in _PERSON_KINDS:
+            resolves_later = True
+
+
+def _has_subject(span: Span) -> bool:
+    return any(child.dep_ == "nsubj" for child in span.root.children)
+
+
+def _names_any(doc: Doc, heads: Iterable[str]) -> bool:
+    names = {token.text for token in doc if token.pos_ == "PROPN"}
+    return not names.isdisjoint(heads)
 
 
 def _claims_or_nothing(
-    article: EnrichedArticle, sentences: list[tuple[Sentence, Doc]]
+    article: EnrichedArticle, readings: list[_Reading] | None
 ) -> tuple[Claim, ...]:
+    if readings is None:
+        return ()
     try:
-        return article_claims(article, sentences)
+        return article_claims(article, readings)
     # A bug met by one odd article must cost that article's claims, not the batch.
     except Exception:
         logger.exception("claims failed for article %s", article.article_id)
@@ -89,10 +154,10 @@ def _claims_or_nothing(
 
 
 def article_claims(
-    article: EnrichedArticle, sentences: list[tuple[Sentence, Doc]]
+    article: EnrichedArticle, readings: list[_Reading]
 ) -> tuple[Claim, ...]:
-    """The claims of one article from its parsed candidate sentences, in order."""
-    clauses = list(_attributed_clauses(sentences))
+    """The claims of one article from its read clauses, in order."""
+    clauses = list(_attributed_clauses(readings))
     attribute_quotations(clauses)
     claims: dict[str, Claim] = {}
     for clause in clauses:
@@ -102,16 +167,16 @@ def article_claims(
     return tuple(claims.values())
 
 
-def _attributed_clauses(sentences: list[tuple[Sentence, Doc]]) -> Iterator[_Clause]:
-    memory = SpeakerMemory(surnames(doc for _, doc in sentences))
-    for sentence, doc in sentences:
-        for span in doc.sents:
-            attribution = find_attribution(span)
-            speaker = _speaker(attribution, memory)
-            if speaker is None:
-                _remember_subject(span, memory)
-            cue = attribution.cue if attribution is not None else None
-            yield _Clause(span.text, speaker, cue, sentence, span, is_claim(span))
+def _attributed_clauses(readings: list[_Reading]) -> Iterator[_Clause]:
+    docs = {id(r.span.doc): r.span.doc for r in readings}
+    memory = SpeakerMemory(surnames(docs.values()))
+    for reading in readings:
+        attribution, span = reading.attribution, reading.span
+        speaker = _speaker(attribution, memory)
+        if speaker is None:
+            _remember_subject(span, memory)
+        cue = attribution.cue if attribution is not None else None
+        yield _Clause(span.text, speaker, cue, reading.sentence, span, reading.asserts)
 
 
 def _speaker(attribution: Attribution | None, memory: SpeakerMemory) -> Speaker | None:
