@@ -8,26 +8,21 @@ gets, sets and deletes on ``state``; ``expiry`` walked from its start.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, MutableMapping
+from collections.abc import MutableMapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from itertools import islice, takewhile
 from typing import Any
 
 from pipeline.corroborate.decision import Decision
 from pipeline.corroborate.records import (
-    SEQ,
-    WATERMARK,
     ArticleRecord,
     ClusterRecord,
     article_key,
-    article_of_expiry,
     cluster_key,
-    epoch_seconds,
-    expiry_key,
 )
 from pipeline.dedupe.index import event_time
 from pipeline.settings import CorroborateSettings
+from pipeline.window import EventWindow, article_of_expiry
 from schemas import EnrichedArticle
 from schemas.corroborate import ClaimCluster, ClusterMember, FigureComparison
 
@@ -54,9 +49,8 @@ class Corroborator:
         self, state: Store, expiry: Store, *, settings: CorroborateSettings
     ) -> None:
         self._state = state
-        self._expiry = expiry
         self._settings = settings
-        self._window_s = settings.window_hours * 3600
+        self._window = EventWindow(state, expiry, hours=settings.window_hours)
 
     def corroborate(
         self, article: EnrichedArticle, *, seen_at: datetime
@@ -81,19 +75,15 @@ class Corroborator:
         clusters are not republished for it (the topic keeps the last view).
         ``limit`` caps the articles forgotten per call.
         """
-        watermark = self._state.get(WATERMARK)
-        if watermark is None:
-            return 0
-        oldest = min(epoch_seconds(now), watermark) - self._window_s
-        due = [key for key, _ in islice(self._expired_entries(oldest), limit)]
+        due = self._window.due(now=now, limit=limit)
         for key in due:
             self._forget(key)
         return len(due)
 
     def _decide_new(self, article: EnrichedArticle, seen_at: datetime) -> ArticleRecord:
         time = event_time(article, seen_at)
-        oldest = self._advance_watermark(time) - self._window_s
-        seq = self._next_seq()
+        oldest = self._window.advance(time)
+        seq = self._window.next_seq()
         decision = Decision(
             self._state, article, self._settings, time=time, seq=seq, oldest=oldest
         )
@@ -103,14 +93,13 @@ class Corroborator:
         record = ArticleRecord(
             seq=seq,
             time=time,
-            expiry=expiry_key(time, seq, article.article_id),
+            expiry=self._window.enter(time, seq, article.article_id),
             assigned=decision.assigned,
             clusters=list(decision.changed),
             comparisons=[c.model_dump(mode="json") for c in decision.comparisons],
             figures=decision.figures,
         )
         self._state[article_key(article.article_id)] = record
-        self._expiry[record["expiry"]] = time
         return record
 
     def _answer(self, article: EnrichedArticle, record: ArticleRecord) -> Corroboration:
@@ -128,22 +117,6 @@ class Corroborator:
             ),
         )
 
-    def _advance_watermark(self, time: float) -> float:
-        watermark = self._state.get(WATERMARK)
-        if watermark is None or time > watermark:
-            self._state[WATERMARK] = watermark = time
-        return float(watermark)
-
-    def _next_seq(self) -> int:
-        seq = int(self._state.get(SEQ, 0)) + 1
-        self._state[SEQ] = seq
-        return seq
-
-    def _expired_entries(self, oldest: float) -> Iterator[tuple[str, float]]:
-        # As in dedupe: keys within one hour are in decision order, so the walk may
-        # stop short of an expired entry of that hour; the next sweep takes it.
-        return takewhile(lambda entry: entry[1] < oldest, self._expiry.items())
-
     def _forget(self, key: str) -> None:
         article_id = article_of_expiry(key)
         record = self._state.get(article_key(article_id))
@@ -154,7 +127,7 @@ class Corroborator:
             for cluster_id in record["clusters"]:
                 self._shrink(cluster_id, article_id, gone)
             del self._state[article_key(article_id)]
-        del self._expiry[key]
+        self._window.leave(key)
 
     def _shrink(self, cluster_id: str, article_id: str, figures: set[str]) -> None:
         """The cluster without the article's members and figures; gone if empty."""

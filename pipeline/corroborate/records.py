@@ -19,24 +19,14 @@ from __future__ import annotations
 
 from typing import Any, TypedDict
 
-from pipeline.dedupe.records import article_of_expiry, epoch_seconds, expiry_key
-
-SEQ = "seq"
-WATERMARK = "watermark"
-
 __all__ = [
-    "SEQ",
-    "WATERMARK",
     "ArticleRecord",
     "ClusterRecord",
     "FigureRecord",
     "MemberRecord",
     "Profile",
     "article_key",
-    "article_of_expiry",
     "cluster_key",
-    "epoch_seconds",
-    "expiry_key",
     "figure_key",
     "figures_key",
     "term_key",

@@ -10,9 +10,8 @@ the size of the index.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, MutableMapping
+from collections.abc import MutableMapping
 from datetime import datetime
-from itertools import islice, takewhile
 from typing import Any
 
 import numpy as np
@@ -24,19 +23,15 @@ from pipeline.dedupe.minhash import (
     unpack_signature,
 )
 from pipeline.dedupe.records import (
-    SEQ,
-    WATERMARK,
     ArticleRecord,
     article_key,
-    article_of_expiry,
     bucket_key,
     content_key,
-    epoch_seconds,
-    expiry_key,
     holder_of,
     sentence_state_key,
 )
 from pipeline.settings import DedupeSettings
+from pipeline.window import EventWindow, article_of_expiry, epoch_seconds
 from schemas import DuplicateVerdict, EnrichedArticle, Sentence, SentenceRef
 from schemas.dedupe import DedupeRequest, Fingerprint
 
@@ -63,9 +58,8 @@ class DedupeIndex:
         self, state: Store, expiry: Store, *, settings: DedupeSettings
     ) -> None:
         self._state = state
-        self._expiry = expiry
         self._settings = settings
-        self._window_s = settings.window_hours * 3600
+        self._window = EventWindow(state, expiry, hours=settings.window_hours)
 
     def decide(self, request: DedupeRequest, *, seen_at: datetime) -> EnrichedArticle:
         """The article with ``duplicate`` and ``sentences[].repeat_of`` filled in.
@@ -85,24 +79,19 @@ class DedupeIndex:
         ``limit`` caps the articles forgotten per call, so that a sweep after a long
         pause does not hold up the event loop; the next call goes on.
         """
-        watermark = self._state.get(WATERMARK)
-        if watermark is None:
-            return 0
-        # Lookups already ignore these; purging them bounds the stores. ``now`` only
-        # holds the sweep back when event times run ahead of the wall clock.
-        oldest = min(epoch_seconds(now), watermark) - self._window_s
-        due = [key for key, _ in islice(self._expired_entries(oldest), limit)]
+        # Lookups already ignore these; purging them bounds the stores.
+        due = self._window.due(now=now, limit=limit)
         for key in due:
             self._forget(key)
         return len(due)
 
     def _decide_new(self, request: DedupeRequest, seen_at: datetime) -> ArticleRecord:
         time = event_time(request.article, seen_at)
-        oldest = self._advance_watermark(time) - self._window_s
+        oldest = self._window.advance(time)
         decision = _Decision(self._state, request, self._settings, oldest=oldest)
         duplicate = decision.exact() or decision.near() or DuplicateVerdict()
         repeats = decision.repeats()
-        seq = self._next_seq()
+        seq = self._window.next_seq()
         record = ArticleRecord(
             seq=seq,
             time=time,
@@ -111,27 +100,10 @@ class DedupeIndex:
             repeats=repeats,
             holds=decision.claim_free_keys(),
             bands=decision.join_buckets(),
-            expiry=expiry_key(time, seq, request.article.article_id),
+            expiry=self._window.enter(time, seq, request.article.article_id),
         )
         self._state[article_key(request.article.article_id)] = record
-        self._expiry[record["expiry"]] = time
         return record
-
-    def _advance_watermark(self, time: float) -> float:
-        watermark = self._state.get(WATERMARK)
-        if watermark is None or time > watermark:
-            self._state[WATERMARK] = watermark = time
-        return float(watermark)
-
-    def _next_seq(self) -> int:
-        seq = int(self._state.get(SEQ, 0)) + 1
-        self._state[SEQ] = seq
-        return seq
-
-    def _expired_entries(self, oldest: float) -> Iterator[tuple[str, float]]:
-        # Keys within one hour are in decision order, not time order, so the walk
-        # may stop short of an expired entry of that hour; the next sweep takes it.
-        return takewhile(lambda entry: entry[1] < oldest, self._expiry.items())
 
     def _forget(self, key: str) -> None:
         article_id = article_of_expiry(key)
@@ -142,7 +114,7 @@ class DedupeIndex:
             for bucket in record["bands"]:
                 self._leave(bucket, article_id)
             del self._state[article_key(article_id)]
-        del self._expiry[key]
+        self._window.leave(key)
 
     def _release(self, key: str, article_id: str) -> None:
         # A later article may have taken the key over once this one left the window.

@@ -18,11 +18,7 @@ key order is event-time order; the value is the event time.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from typing import Any, TypedDict
-
-SEQ = "seq"
-WATERMARK = "watermark"
 
 
 class ArticleRecord(TypedDict):
@@ -59,26 +55,6 @@ def bucket_key(band: str) -> str:
     return f"b:{band}"
 
 
-def expiry_key(time: float, seq: int, article_id: str) -> str:
-    """An expiry entry's key; ascending key order is event-time order."""
-    # Times before 1970 would print a minus sign and sort wrongly; they are past any
-    # window anyway, so they share hour 0.
-    hour = max(0, int(time // 3600))
-    return f"{hour:010d}|{seq:012d}|{article_id}"
-
-
-def article_of_expiry(key: str) -> str:
-    """The article_id in an expiry key."""
-    return key.split("|", 2)[2]
-
-
 def holder_of(value: Any) -> str:
     """The article_id holding a ``c:`` key (a str) or an ``s:`` key (a list)."""
     return value if isinstance(value, str) else str(value[0])
-
-
-def epoch_seconds(moment: datetime) -> float:
-    """A time as epoch seconds; a naive time is taken as UTC."""
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=UTC)
-    return moment.timestamp()

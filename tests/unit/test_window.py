@@ -1,0 +1,36 @@
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from pipeline.dedupe import OrderedKeys
+from pipeline.window import EventWindow, article_of_expiry, expiry_key
+
+HOUR = 3600.0
+
+
+def test_key_order_is_time_order() -> None:
+    keys = [expiry_key(t, seq, f"a{seq}") for seq, t in enumerate([5e9, 2 * HOUR, 0])]
+    assert sorted(keys) == list(reversed(keys))
+    assert article_of_expiry(keys[0]) == "a0"
+
+
+def test_due_walks_from_the_oldest_and_stops_at_the_first_live_entry() -> None:
+    state: dict[str, object] = {}
+    window = EventWindow(state, OrderedKeys(), hours=1)
+    start = datetime(2025, 1, 1, tzinfo=UTC).timestamp()
+    entered = [
+        window.enter(start + i * HOUR, window.next_seq(), f"a{i}") for i in range(4)
+    ]
+    assert window.advance(start + 3 * HOUR) == start + 2 * HOUR
+    now = datetime(2030, 1, 1, tzinfo=UTC)
+    assert window.due(now=now) == entered[:2]
+    assert window.due(now=now, limit=1) == entered[:1]
+    window.leave(entered[0])
+    assert window.due(now=now) == entered[1:2]
+
+
+def test_the_wall_clock_holds_the_sweep_back() -> None:
+    window = EventWindow({}, OrderedKeys(), hours=1)
+    window.enter(0.0, window.next_seq(), "old")
+    window.advance(10 * HOUR)  # an event time far ahead of the clock below
+    assert window.due(now=datetime.fromtimestamp(0.5 * HOUR, UTC)) == []
