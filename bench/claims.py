@@ -1,8 +1,8 @@
 """Figures for the claims stage, against data that no one here wrote.
 
 - Check-worthiness F1 (Yes class) on CheckThat! 2024 dev-test, at the threshold the
-  training script chose on dev: the score alone, and the stage (claim filter, then
-  score) with each sentence as a one-sentence article.
+  training script chose by cross-validation on train + dev: the score alone, and the
+  stage (claim filter, then score) with each sentence as a one-sentence article.
 - Speaker precision / recall and cue recall on PolNeAR dev: a predicted speaker is
   right when its span overlaps a gold Source span; a gold source (cue) is found when
   a predicted speaker (cue) span overlaps it. Only sentences the stage would parse

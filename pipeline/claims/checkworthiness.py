@@ -5,9 +5,9 @@ hedges, person, tense, modality, length, ...) plus a few hundred words and word
 pairs ("voted for", "percent", "i think") that CheckThat! annotators reward or
 ignore. The weights live in ``checkworthiness_weights``, which
 ``bench/train_checkworthiness.py`` generates: fitted on the CheckThat! 2024 English
-*train* split (plain numpy, L2-regularised Newton steps), with the number of terms,
-the penalty and ``THRESHOLD`` chosen on *dev*; ``bench/claims.py`` reports F1 on
-*dev-test* at that threshold.
+*train* and *dev* splits pooled (plain numpy, L2-regularised Newton steps), with the
+number of terms, the penalty and ``THRESHOLD`` chosen by cross-validation on that
+pool; ``bench/claims.py`` reports F1 on *dev-test* at that threshold.
 """
 
 from __future__ import annotations
@@ -41,7 +41,7 @@ _TOPIC_WORDS = word_set(
     """
 )
 
-#: Decision threshold chosen on CheckThat! dev (see ``checkworthiness_weights``).
+#: Decision threshold chosen by cross-validation (see ``checkworthiness_weights``).
 THRESHOLD = weights.THRESHOLD
 
 FEATURE_NAMES = (
@@ -66,17 +66,28 @@ FEATURE_NAMES = (
 )
 
 
-def score(clause: Span) -> float:
-    """Check-worthiness in [0, 1], rounded so that the output is stable."""
-    features = checkworthiness_features(clause)
+def score(
+    clause: Span, *, attributed: bool | None = None, hedged: bool | None = None
+) -> float:
+    """Check-worthiness in [0, 1], rounded so that the output is stable. The stage
+    has already run the attribution and hedge rules on the clause: it passes their
+    results (``attributed``, ``hedged``) so they are not run twice."""
+    features = checkworthiness_features(clause, attributed=attributed, hedged=hedged)
     pairs = zip(weights.COEFFICIENTS, features, strict=True)
     logit = weights.INTERCEPT + sum(w * x for w, x in pairs)
     logit += sum(weights.TERM_WEIGHTS.get(term, 0.0) for term in clause_terms(clause))
     return round(1.0 / (1.0 + math.exp(-logit)), 4)
 
 
-def checkworthiness_features(clause: Span) -> tuple[float, ...]:
-    """The model's inputs, in the order of ``FEATURE_NAMES``."""
+def checkworthiness_features(
+    clause: Span, *, attributed: bool | None = None, hedged: bool | None = None
+) -> tuple[float, ...]:
+    """The model's inputs, in the order of ``FEATURE_NAMES``; ``attributed`` and
+    ``hedged`` are computed here unless the caller knows them."""
+    if attributed is None:
+        attributed = find_attribution(clause) is not None
+    if hedged is None:
+        hedged = bool(find_hedges(clause))
     words = {token.lower_ for token in clause}
     labels = [entity.label_ for entity in clause.ents]
     tags = {token.tag_ for token in clause}
@@ -85,8 +96,8 @@ def checkworthiness_features(clause: Span) -> tuple[float, ...]:
         _flag("MONEY" in labels or "PERCENT" in labels),
         _flag("DATE" in labels),
         min(sum(label in _NAMED for label in labels), 3) / 3,
-        _flag(find_attribution(clause) is not None),
-        _flag(bool(find_hedges(clause))),
+        _flag(attributed),
+        _flag(hedged),
         _flag(bool(words & {"i", "me", "my", "mine", "i'm", "i've"})),
         _flag(bool(words & {"we", "us", "our", "ours", "we're", "we've"})),
         _flag(bool(words & {"you", "your", "yours", "you're"})),

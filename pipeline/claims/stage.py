@@ -51,6 +51,8 @@ class _Clause(Attributed):
     sentence: Sentence
     span: Span
     asserts: bool
+    #: The clause's own attribution, as read; quotations may change only ``cue``.
+    attribution: Attribution | None
 
 
 def extract_claims(articles: Sequence[EnrichedArticle]) -> list[tuple[Claim, ...]]:
@@ -176,7 +178,15 @@ def _attributed_clauses(readings: list[_Reading]) -> Iterator[_Clause]:
         if speaker is None:
             _remember_subject(span, memory)
         cue = attribution.cue if attribution is not None else None
-        yield _Clause(span.text, speaker, cue, reading.sentence, span, reading.asserts)
+        yield _Clause(
+            span.text,
+            speaker,
+            cue,
+            sentence=reading.sentence,
+            span=span,
+            asserts=reading.asserts,
+            attribution=attribution,
+        )
 
 
 def _speaker(attribution: Attribution | None, memory: SpeakerMemory) -> Speaker | None:
@@ -214,7 +224,9 @@ def _claim(article: EnrichedArticle, clause: _Clause) -> Claim:
         quantities=find_quantities(span),
         dates=find_dates(span, published=article.published_at),
         entities=_entities(span),
-        checkworthiness=score(span),
+        checkworthiness=score(
+            span, attributed=clause.attribution is not None, hedged=bool(hedges)
+        ),
     )
 
 
