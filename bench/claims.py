@@ -15,6 +15,7 @@
 Reads ../shared/corpora at run time; never copies it.
 
     .venv/bin/python bench/claims.py
+    .venv/bin/python bench/claims.py --polnear-only --misses 40
 """
 
 # The imports wait for the thread caps below: BLAS reads them when numpy loads.
@@ -27,9 +28,11 @@ import os
 for _name in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
     os.environ.setdefault(_name, "1")  # before numpy loads: one core means one thread
 
+import argparse
 import csv
 import hashlib
 import json
+import random
 import re
 import sys
 import time
@@ -188,15 +191,17 @@ class Tally:
         self.found_cues += sum(any(overlaps(g, c) for _, c in guesses) for g in cues)
 
 
-def bench_polnear() -> None:
+def bench_polnear(*, misses: int = 0) -> None:
     stage, every = Tally(), Tally()
     sources = cues = 0
+    missed: list[str] = []
     for text, gold in read_polnear():
         outermost, listed = predicted_attributions(text)
         stage.add(outermost, gold)
         every.add(listed, gold)
         sources += sum(g.source is not None for g in gold)
         cues += sum(g.cue is not None for g in gold)
+        missed += _missed(text, gold, outermost)
     print(f"PolNeAR dev ({sources} gold sources, {cues} gold cues):")
     for name, tally in (("stage speaker", stage), ("attributions", every)):
         print(
@@ -204,6 +209,29 @@ def bench_polnear() -> None:
             f"  R {tally.found_sources / max(sources, 1):.3f}"
             f"  cue R {tally.found_cues / max(cues, 1):.3f}"
             f"  ({tally.predicted} predicted)"
+        )
+    # A fixed seed: the same sample run after run, so a fix shows as a change.
+    for line in random.Random(0).sample(missed, min(misses, len(missed))):
+        print(line)
+
+
+def _missed(
+    text: str, gold: list[GoldAttribution], guesses: list[Guess]
+) -> Iterator[str]:
+    """One line per gold source the stage missed: the source, its cue, and the
+    sentence around them, for reading the misses by pattern."""
+    for attribution in gold:
+        source = attribution.source
+        if source is None or any(overlaps(source, s) for s, _ in guesses):
+            continue
+        cue = attribution.cue
+        start = text.rfind("\n", 0, source[0]) + 1
+        end = text.find("\n", source[1])
+        sentence = text[start : end if end >= 0 else len(text)]
+        cue_text = text[cue[0] : cue[1]] if cue else "-"
+        yield (
+            f"MISS [{text[source[0] : source[1]]}] cue [{cue_text}]"
+            f" in: {sentence[:300]!r}"
         )
 
 
@@ -256,15 +284,24 @@ def bench_speed() -> None:
 
 
 def main() -> None:
-    if CHECKTHAT.is_dir():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument(
+        "--misses", type=int, default=0, help="print N missed PolNeAR gold sources"
+    )
+    parser.add_argument(
+        "--polnear-only", action="store_true", help="skip CheckThat! and speed"
+    )
+    options = parser.parse_args()
+    if CHECKTHAT.is_dir() and not options.polnear_only:
         bench_checkthat()
-    else:
+    elif not options.polnear_only:
         print(f"CheckThat! not found at {CHECKTHAT}; skipped")
     if POLNEAR.is_dir():
-        bench_polnear()
+        bench_polnear(misses=options.misses)
     else:
         print(f"PolNeAR not found at {POLNEAR}; skipped")
-    bench_speed()
+    if not options.polnear_only:
+        bench_speed()
 
 
 if __name__ == "__main__":

@@ -1,7 +1,8 @@
 """Who asserts a clause, and with which cue: rules on the dependency tree.
 
 Handled: the speaker before ("Zelenskyy said that ...") or after the content
-("..., Zelenskyy said."), reported speech with "told", and "according to X". The
+("..., Zelenskyy said."), reported speech with "told", "according to X", and a
+speaker's label before a colon or after a dash ("PENCE: ...", "― Esther Tapia."). The
 speaker is the subject of the shallowest cue verb; pronouns and short references
 ("He added", "the agency") are resolved later, against the article's memory.
 """
@@ -12,7 +13,12 @@ from dataclasses import dataclass
 
 from spacy.tokens import Span, Token
 
-from pipeline.claims.lexicon import ATTITUDE_VERBS, CUE_VERBS, PARTICIPLE_CUES, word_set
+from pipeline.claims.lexicon import (
+    ATTITUDE_VERBS,
+    CUE_VERBS,
+    PARTICIPLE_CUES,
+    word_set,
+)
 
 #: Cues that also take a plain object as their content ("confirmed their capture").
 _OBJECT_CUES = word_set(
@@ -62,7 +68,8 @@ def find_attributions(clause: Span, *, embedded: bool = False) -> list[Attributi
     those inside relative and adverbial clauses, which the outlet itself reports
     ("the offer came after the agency confirmed ..."): a claim's speaker is never
     one of those, but an attribution corpus counts them."""
-    found = [according] if (according := _according_to(clause)) else []
+    found = [label] if (label := _label(clause)) else []
+    found += [according] if (according := _according_to(clause)) else []
     cues = [t for t in clause if _is_cue(t, embedded=embedded)]
     # Speech verbs before stance verbs: in "a soldier believed to be the first died,
     # the NIS said", the NIS is the speaker.
@@ -112,6 +119,34 @@ def _according_to(clause: Span) -> Attribution | None:
     return None
 
 
+#: Dashes that sign off a quotation with its speaker's name ("― Esther Tapia.").
+_DASHES = frozenset({"\u2015", "\u2014", "--"})
+#: Words a short name before a colon may hold besides nouns: "Said Ellis:".
+_LABEL_WORDS = frozenset({"DET", "PROPN", "NOUN", "PART", "PUNCT"})
+_LABEL_LENGTH = 5
+
+
+def _label(clause: Span) -> Attribution | None:
+    """A transcript's or headline's speaker label ("PENCE: ...", "Poll: ...",
+    "Said Ellis: ..."), or a quotation's sign-off ("― Esther Tapia."): the
+    punctuation is the cue, and no verb names the speaker."""
+    words = [t for t in clause if not (t.is_space or t.text in {'"', "'"})]
+    if len(words) > 1 and words[0].text in _DASHES:
+        name = [t for t in words[1:] if not t.is_punct]
+        if name and all(t.pos_ == "PROPN" for t in name):
+            mention = clause.doc[name[0].i : name[-1].i + 1]
+            return Attribution(mention, words[0].text, words[0].idx, words[0].idx + 1)
+    colon = next((t for t in words[: _LABEL_LENGTH + 1] if t.text == ":"), None)
+    if colon is None or colon.i == words[0].i:
+        return None
+    start = words[0].i + (words[0].lower_ in _SAY_VERBS)
+    before = clause.doc[start : colon.i]
+    named = any(t.pos_ in {"PROPN", "NOUN"} for t in before)
+    if named and all(t.pos_ in _LABEL_WORDS and not t.like_num for t in before):
+        return Attribution(_trimmed(before), ":", colon.idx, colon.idx + 1)
+    return None
+
+
 def _is_cue(token: Token, *, embedded: bool) -> bool:
     """A speech or stance verb, on the clause's spine unless ``embedded``."""
     if token.pos_ not in {"VERB", "AUX"}:
@@ -119,8 +154,22 @@ def _is_cue(token: Token, *, embedded: bool) -> bool:
     word = token.lower_
     if word in PARTICIPLE_CUES and token.dep_ == "advcl":
         return embedded or _on_spine(token.head)
-    is_cue = word in CUE_VERBS or word in ATTITUDE_VERBS
+    is_cue = word in CUE_VERBS or word in ATTITUDE_VERBS or _reports_that(token)
     return is_cue and not _is_raising(token) and (embedded or _on_spine(token))
+
+
+def _reports_that(token: Token) -> bool:
+    """A verb outside the lexicon with a "that" clause for its object ("Trump
+    charges that ...", "the EU contended that ..."): its subject holds the
+    content as true, which PolNeAR counts as an attribution."""
+    if token.pos_ != "VERB":
+        return False
+    clauses = [c for c in token.children if c.dep_ == "ccomp"]
+    return any(
+        child.dep_ == "mark" and child.lower_ == "that"
+        for clause in clauses
+        for child in clause.children
+    )
 
 
 def _is_raising(token: Token) -> bool:
@@ -139,7 +188,11 @@ def _depth(token: Token) -> int:
 
 def _subject_of(cue: Token) -> Token | None:
     subjects = [c for c in cue.children if c.dep_ == "nsubj"]
-    subject = subjects[0] if subjects else _noun_before(cue)
+    # '"Full panic mode," said Leslie Wimes': with two subjects, the parser took
+    # the quotation's for the verb's own; the speaker is the inverted one.
+    after = [c for c in subjects if c.i > cue.i]
+    subject = after[0] if len(subjects) > 1 and after else None
+    subject = subject or (subjects[0] if subjects else _noun_before(cue))
     if subject is None and cue.dep_ in {"conj", "advcl"}:
         # "announced X and said Y", "X did Y, saying Z": the subject is shared.
         shared = [c for c in cue.head.children if c.dep_ == "nsubj"]
@@ -182,7 +235,9 @@ def _has_content(cue: Token, clause: Span) -> bool:
     # to the verb, or make the verb a conjunct of the content.
     others = [t for t in clause if t.pos_ in {"VERB", "AUX"} and t.i != cue.i]
     trailing = cue.dep_ in {"ROOT", "parataxis", "conj", "ccomp"}
-    return cue.lower_ in _TRAILING_CUES and trailing and bool(others)
+    # 'Full panic mode," said X': the end of a quotation with no verb left in it.
+    quoted = any(t.text == '"' for t in clause.doc[clause.start : cue.i])
+    return cue.lower_ in _TRAILING_CUES and trailing and (bool(others) or quoted)
 
 
 def _in_brackets(token: Token) -> bool:

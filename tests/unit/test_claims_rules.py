@@ -98,3 +98,43 @@ def test_attributions_lists_embedded_ones_after_the_outermost() -> None:
     found = attributions(clause)
     assert [a.mention.text for a in found] == ["The minister", "the agency"]
     assert find_attribution(clause) == found[0]
+
+
+@pytest.mark.parametrize(
+    ("text", "speaker", "cue"),
+    [
+        # a transcript's label, a headline's source, an inverted "Said X:"
+        ("WALLACE: Let us start with the news on the debate.", "WALLACE", ":"),
+        ("Poll: Clinton and Trump are in a dead heat.", "Poll", ":"),
+        ('Said Ellis: "I do not get the sense she is interested."', "Ellis", ":"),
+        # a quotation signed off after a dash
+        ("\u2015 Esther Tapia.", "Esther Tapia", "\u2015"),
+        # the speaker after the verb, when the parser gave the verb two subjects
+        (
+            '"The campaign is in panic. Full panic mode," said Leslie Wimes, a '
+            "Democratic organiser.",
+            "Leslie Wimes",
+            "said",
+        ),
+        # a verb outside the lexicon whose object is a "that" clause
+        (
+            "The senator complained that foreign donors funded the foundation.",
+            "The senator",
+            "complained",
+        ),
+    ],
+)
+def test_attribution_without_a_lexicon_verb_before_the_content(
+    text: str, speaker: str, cue: str
+) -> None:
+    found = find_attribution(list(load_model()(text).sents)[-1])
+    assert found is not None
+    assert (found.mention.text, found.cue) == (speaker, cue)
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["At 9:30 the market opened higher.", "The vote is set for Tuesday: 10 a.m."],
+)
+def test_colons_in_plain_sentences_name_no_speaker(text: str) -> None:
+    assert find_attribution(load_model()(text)[:]) is None
