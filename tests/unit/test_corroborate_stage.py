@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Callable, Iterator, MutableMapping
+from collections.abc import Callable, MutableMapping
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -23,6 +23,7 @@ from schemas import (
     SentenceRef,
     Speaker,
 )
+from tests.unit.stores import TableLikeStore
 
 SETTINGS = CorroborateSettings()
 T0 = datetime(2025, 1, 12, 12, tzinfo=UTC)
@@ -291,28 +292,6 @@ def test_a_table_like_store_gives_the_same_decisions(
         assert on_table(article, seen_at=seen_at) == on_dicts(article, seen_at=seen_at)
     expire = [d.corroborator.expire(now=later) for d in (on_table, on_dicts)]
     assert expire == [2, 2]
-
-
-class TableLikeStore(MutableMapping[str, Any]):
-    """Values round-trip through JSON, as in a faust table; scans fail."""
-
-    def __init__(self) -> None:
-        self.data: dict[str, str] = {}
-
-    def __getitem__(self, key: str) -> Any:
-        return json.loads(self.data[key])
-
-    def __setitem__(self, key: str, value: Any) -> None:
-        self.data[key] = json.dumps(value)
-
-    def __delitem__(self, key: str) -> None:
-        del self.data[key]
-
-    def __iter__(self) -> Iterator[str]:
-        raise AssertionError("the state store was scanned")
-
-    def __len__(self) -> int:
-        raise AssertionError("the state store was counted")
 
 
 def test_claims_past_the_window_are_not_joined_then_forgotten(

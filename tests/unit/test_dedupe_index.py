@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 import hashlib
-import json
 import random
-from collections.abc import Callable, Iterator, MutableMapping
+from collections.abc import Callable, MutableMapping
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -16,6 +15,7 @@ from pipeline.dedupe.fingerprint import words
 from pipeline.settings import DedupeSettings
 from schemas import DuplicateVerdict, EnrichedArticle, Sentence, SentenceRef
 from schemas.dedupe import DedupeRequest
+from tests.unit.stores import TableLikeStore
 
 SETTINGS = DedupeSettings()
 T0 = datetime(2024, 11, 1, 12, tzinfo=UTC)
@@ -229,29 +229,6 @@ def test_a_table_like_store_gives_the_same_decisions(
     for article, seen_at in steps:
         assert on_table(article, seen_at=seen_at) == on_dicts(article, seen_at=seen_at)
     assert on_table.index.expire(now=later) == on_dicts.index.expire(now=later) == 3
-
-
-class TableLikeStore(MutableMapping[str, Any]):
-    """Values round-trip through JSON, as in a faust table, and scans fail: a
-    RocksDB-backed table must never be scanned or counted."""
-
-    def __init__(self) -> None:
-        self.data: dict[str, str] = {}
-
-    def __getitem__(self, key: str) -> Any:
-        return json.loads(self.data[key])
-
-    def __setitem__(self, key: str, value: Any) -> None:
-        self.data[key] = json.dumps(value)
-
-    def __delitem__(self, key: str) -> None:
-        del self.data[key]
-
-    def __iter__(self) -> Iterator[str]:
-        raise AssertionError("the state store was scanned")
-
-    def __len__(self) -> int:
-        raise AssertionError("the state store was counted")
 
 
 # Window expiry
