@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import random
 import subprocess
 import sys
-from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -20,39 +18,12 @@ from pipeline.dedupe.fingerprint import sentence_key, words
 from pipeline.dedupe.minhash import EMPTY_ROW, Hashes, estimate_jaccard
 from pipeline.ingest import Rejection
 from pipeline.settings import DedupeSettings
-from schemas import EnrichedArticle, Sentence
+from schemas import EnrichedArticle
 from schemas.dedupe import DedupeRequest
+from tests.unit.conftest import ArticleFactory
 
 SETTINGS = DedupeSettings()
 ROOT = Path(__file__).resolve().parents[2]
-
-ArticleFactory = Callable[..., EnrichedArticle]
-
-
-@pytest.fixture
-def article_factory() -> ArticleFactory:
-    """An article whose lines are its sentences; ``boilerplate`` holds line indexes."""
-
-    def make(
-        text: str, *, article_id: str = "a", boilerplate: frozenset[int] = frozenset()
-    ) -> EnrichedArticle:
-        sentences, start = [], 0
-        for index, line in enumerate(text.split("\n")):
-            flag = index in boilerplate
-            end = start + len(line)
-            sentences.append(
-                Sentence(index=index, text=line, start=start, end=end, boilerplate=flag)
-            )
-            start = end + 1
-        return EnrichedArticle(
-            article_id=article_id,
-            source="test",
-            text=text,
-            content_hash=hashlib.sha256(text.encode()).hexdigest(),
-            sentences=tuple(sentences),
-        )
-
-    return make
 
 
 @pytest.fixture

@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-import hashlib
 import random
-from collections.abc import Callable, MutableMapping
+from collections.abc import MutableMapping
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -13,14 +12,13 @@ import pytest
 from pipeline.dedupe import DedupeIndex, OrderedKeys, fingerprint
 from pipeline.dedupe.fingerprint import words
 from pipeline.settings import DedupeSettings
-from schemas import DuplicateVerdict, EnrichedArticle, Sentence, SentenceRef
+from schemas import DuplicateVerdict, EnrichedArticle, SentenceRef
 from schemas.dedupe import DedupeRequest
+from tests.unit.conftest import ArticleFactory
 from tests.unit.stores import TableLikeStore
 
 SETTINGS = DedupeSettings()
 T0 = datetime(2024, 11, 1, 12, tzinfo=UTC)
-
-ArticleFactory = Callable[..., EnrichedArticle]
 
 
 class Decider:
@@ -43,37 +41,6 @@ class Decider:
 @pytest.fixture
 def decide() -> Decider:
     return Decider()
-
-
-@pytest.fixture
-def article_factory() -> ArticleFactory:
-    """An article whose lines are its sentences; ``boilerplate`` holds line indexes."""
-
-    def make(
-        text: str,
-        *,
-        article_id: str,
-        published_at: datetime | None = None,
-        boilerplate: frozenset[int] = frozenset(),
-    ) -> EnrichedArticle:
-        sentences, start = [], 0
-        for index, line in enumerate(text.split("\n")):
-            end = start + len(line)
-            flag = index in boilerplate
-            sentences.append(
-                Sentence(index=index, text=line, start=start, end=end, boilerplate=flag)
-            )
-            start = end + 1
-        return EnrichedArticle(
-            article_id=article_id,
-            source="test",
-            published_at=published_at,
-            text=text,
-            content_hash=hashlib.sha256(text.encode()).hexdigest(),
-            sentences=tuple(sentences),
-        )
-
-    return make
 
 
 def random_words(count: int, *, seed: int) -> list[str]:
