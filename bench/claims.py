@@ -48,6 +48,7 @@ from pipeline.claims.attribution import (
 )
 from pipeline.claims.candidates import could_be_claim
 from pipeline.claims.checkworthiness import THRESHOLD, score
+from pipeline.claims.model import MODEL_NAME
 from pipeline.ingest import ingest_record
 from pipeline.ingest.sentences import split_sentences
 from pipeline.settings import IngestLimits
@@ -268,6 +269,21 @@ def throughput(name: str, articles: list[EnrichedArticle], *, rounds: int) -> No
     )
 
 
+def blis_rate(articles: list[EnrichedArticle]) -> None:
+    """Plain ``nlp.pipe`` with thinc's default BLIS matrix products, for the gain of
+    the OpenBLAS ops ``load_model`` sets (same model, same sentences, same run)."""
+    import spacy
+
+    texts = [s.text for a in articles for s in a.sentences]
+    nlp = spacy.load(MODEL_NAME, exclude=["lemmatizer"])
+    list(nlp.pipe(texts))  # warm-up
+    started = time.perf_counter()
+    for _ in range(3):
+        list(nlp.pipe(texts, batch_size=256))
+    rate = 3 * len(texts) / (time.perf_counter() - started)
+    print(f"  {'seeds':<10} plain nlp.pipe with thinc's default BLIS ops {rate:.0f}/s")
+
+
 def bench_speed() -> None:
     if hasattr(os, "sched_setaffinity"):
         os.sched_setaffinity(0, {min(os.sched_getaffinity(0))})
@@ -275,6 +291,7 @@ def bench_speed() -> None:
     extract_claims(seed_articles())  # warm-up
     print("Throughput of extract_claims, one core:")
     throughput("seeds", seed_articles(), rounds=5)
+    blis_rate(seed_articles())
     if CHECKTHAT.is_dir():
         texts, _ = read_checkthat("dev")
         articles = [

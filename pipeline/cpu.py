@@ -10,6 +10,8 @@ from concurrent.futures import ProcessPoolExecutor
 from functools import partial
 from typing import Any, TypeVar
 
+_BLAS_THREADS = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
+
 T = TypeVar("T")
 R = TypeVar("R")
 
@@ -29,6 +31,11 @@ class CpuPool:
             # spawn, not fork: forking a process that runs an event loop and Kafka
             # client threads can copy held locks into the child.
             context = multiprocessing.get_context("spawn")
+            # Each pool process is one core's worth of work: a BLAS that starts a
+            # thread per core in every process would oversubscribe the machine.
+            # Spawned children read these when they load numpy.
+            for name in _BLAS_THREADS:
+                os.environ.setdefault(name, "1")
             self._executor = ProcessPoolExecutor(
                 self.workers, mp_context=context, initializer=self.initializer
             )
