@@ -27,14 +27,11 @@ def describe_binary(body: str) -> str | None:
     for signature, name in _SIGNATURES:
         if body.startswith(signature):
             return f"body starts like {name}, not text"
-    nul = body.find("\x00")
-    if nul != -1:
-        # As for grep and git: a NUL never occurs in text, and UTF-16 is full of them.
-        return f"body contains a NUL character at position {nul}: binary data, not text"
     sample = body[:SAMPLE_CHARS]
     junk = len(_JUNK.findall(sample))
-    # A few stray control characters are noise that normalisation removes; a tenth of
-    # the text is not text.
+    # A few stray control characters, a NUL among them, are noise that a careless
+    # export leaves in text and that normalisation removes: the article is kept.
+    # A tenth of the text is not text: UTF-16 sent as bytes is half NULs.
     if junk > max(4, len(sample) // 10):
         return (
             f"{junk} of the first {len(sample)} characters are control characters or "

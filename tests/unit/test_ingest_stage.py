@@ -136,12 +136,19 @@ def test_binary_formats_are_named(
     assert named in rejection.reason
 
 
-def test_a_nul_character_means_binary(
+def test_a_stray_nul_character_is_removed(
     article_factory: Callable[..., RawArticle],
 ) -> None:
-    rejection = rejected(article_factory(body="Some text\x00more"))
+    article = ingested(article_factory(body="Kyiv said\x00 so.\x00 Then it rained."))
+    assert article.text == "Kyiv said so. Then it rained."
+    assert [s.text for s in article.sentences] == ["Kyiv said so.", "Then it rained."]
+
+
+def test_utf16_text_is_binary(article_factory: Callable[..., RawArticle]) -> None:
+    body = TEXT.encode("utf-16-le").decode("latin-1")
+    rejection = rejected(article_factory(body=body))
     assert rejection.error_type == "unsupported_content"
-    assert "NUL character at position 9" in rejection.reason
+    assert "control characters" in rejection.reason
 
 
 def test_mostly_control_characters_is_binary(
@@ -171,6 +178,16 @@ def test_max_sentences_keeps_the_first(
         "Sentence number 2 is here.",
     ]
     assert article.text == body  # the text itself is never cut
+
+
+def test_a_megabyte_without_punctuation_is_cut_into_capped_sentences(
+    article_factory: Callable[..., RawArticle],
+) -> None:
+    body = "word " * 200_000  # one line, one "sentence" of a megabyte
+    article = ingested(article_factory(body=body))
+    assert len(article.sentences) == 500
+    assert all(len(s.text) <= LIMITS.max_sentence_chars for s in article.sentences)
+    assert not any(s.boilerplate for s in article.sentences)
 
 
 def test_a_bug_in_a_step_becomes_a_rejection(
