@@ -44,7 +44,11 @@ _FURNITURE = re.compile(
 def boilerplate_flags(text: str, spans: Sequence[SentenceSpan]) -> list[bool]:
     """For each sentence of ``text``, whether it is boilerplate."""
     lines = text.split("\n")
-    headings = {span.line for span in spans if is_heading(lines[span.line])}
+    # Each line is judged once: a megabyte line without punctuation is cut into
+    # hundreds of sentences, and judging it once per sentence took seconds.
+    headings = {
+        line for line in {span.line for span in spans} if is_heading(lines[line])
+    }
     return [
         span.line in headings or is_furniture(text[span.start : span.end])
         for span in spans
@@ -69,7 +73,8 @@ def is_heading(line: str) -> bool:
     """
     if LIST_MARKER.match(line):
         return False
-    word_count = len(line.split())
+    # Splitting stops past the cap, so a long line costs no more than a short one.
+    word_count = len(line.split(maxsplit=MAX_HEADING_WORDS))
     if word_count == 0 or word_count > MAX_HEADING_WORDS:
         return False
     return line.rstrip(CLOSERS)[-1:] not in _TERMINAL
