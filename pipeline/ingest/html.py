@@ -1,11 +1,15 @@
 """The main text and metadata of an HTML page, extracted with trafilatura.
 
 Safe on hostile markup: trafilatura parses with lxml's HTMLParser (its
-``utils.HTML_PARSER``), and libxml2's HTML parser neither reads a DOCTYPE's internal
-subset nor loads external entities or DTDs, and lxml sets ``no_network`` by default:
-``<!ENTITY x SYSTEM "file:///etc/passwd">`` stays the literal text ``&x;`` and no URL
-is ever fetched (tests/unit/test_ingest_html.py checks both). No extraction option
-used here downloads anything; the page's URL is only read, for metadata.
+``utils.HTML_PARSER``), also for a body that opens with an XML declaration, and
+libxml2's HTML parser neither reads a DOCTYPE's internal subset nor loads external
+entities or DTDs, and lxml sets ``no_network`` by default:
+``<!ENTITY x SYSTEM "file:///etc/passwd">`` stays the literal text ``&x;``, an
+entity-expansion bomb ("billion laughs") is never expanded, and no URL is ever
+fetched. tests/unit/test_ingest_html.py checks each, against /etc/passwd and a local
+HTTP server that must see no request. No extraction option used here downloads
+anything; the page's URL is only read, for metadata. Nesting deeper than libxml2's
+limit (256) is cut there; a page whose text lay only below it is ``too_deep``.
 """
 
 from __future__ import annotations
@@ -16,6 +20,12 @@ from datetime import UTC, datetime
 from typing import Any
 
 import trafilatura
+from lxml.etree import (  # type: ignore[import-untyped]  # lxml ships no stubs
+    ErrorTypes,
+    HTMLParser,
+    ParserError,
+    fromstring,
+)
 from trafilatura.settings import set_date_params
 
 from pipeline.ingest.language import language_code
@@ -70,13 +80,40 @@ def extract_page(
             error_type="extraction_failed",
         )
     if document is None or isinstance(document, dict) or not document.text:
-        return Rejection(reason="no main text found in the HTML", error_type="no_text")
+        return _no_text(html)
     return ExtractedPage(
         text=document.text,
         title=document.title or None,
         published_at=_parse_date(document.date),
         declared_language=_declared_language(html),
     )
+
+
+def _no_text(html: str) -> Rejection:
+    """Why a page gave no text: the reason is plain "no text" unless the parser gave
+    up on the page's nesting, which the producer should hear about."""
+    stop = _depth_limit_hit(html)
+    if stop is None:
+        return Rejection(reason="no main text found in the HTML", error_type="no_text")
+    reason = (
+        "the HTML nests elements deeper than the parser follows "
+        f"(libxml2: {stop}); no main text was found above that depth"
+    )
+    return Rejection(reason=reason, error_type="too_deep")
+
+
+def _depth_limit_hit(html: str) -> str | None:
+    # libxml2 stops building the tree at depth 256 (a guard against stack exhaustion
+    # that trafilatura's parser keeps), so a page of 100,000 nested <div>s parses
+    # quickly into an empty shell. Parsed again only for pages without text.
+    parser = HTMLParser(no_network=True, encoding="utf-8")
+    try:
+        fromstring(_as_document(html).encode("utf-8", "replace"), parser)
+    except (ValueError, ParserError):  # empty or unparsable: not a depth problem
+        return None
+    limits = parser.error_log.filter_types([ErrorTypes.ERR_RESOURCE_LIMIT])
+    depth = [entry.message for entry in limits if "depth" in entry.message]
+    return depth[0] if depth else None
 
 
 def _as_document(html: str) -> str:

@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import socket
-from collections.abc import Callable
+import threading
+import urllib.request
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
@@ -218,3 +221,145 @@ def test_nothing_is_fetched(
     article = ingested(html_article_factory(html, url="https://example.com/news/1"))
     assert "Zelenskyy" in article.text
     assert attempts == []
+
+
+@pytest.fixture
+def http_server() -> Iterator[tuple[str, list[str]]]:
+    """A local HTTP server that serves a DTD and an entity, and logs every request."""
+    requests: list[str] = []
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            requests.append(self.path)
+            body = b'<!ENTITY leak "FETCHED-OVER-HTTP">' if "dtd" in self.path else b"X"
+            self.send_response(200)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}", requests
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def test_the_http_server_sees_requests(http_server: tuple[str, list[str]]) -> None:
+    # The control for the test below: its "no request" would prove nothing if the
+    # server could not see one.
+    base, requests = http_server
+    with urllib.request.urlopen(f"{base}/probe.dtd", timeout=5) as response:
+        assert b"FETCHED-OVER-HTTP" in response.read()
+    assert requests == ["/probe.dtd"]
+
+
+def _passwd_lines() -> list[str]:
+    passwd = Path("/etc/passwd")
+    lines = passwd.read_text(encoding="utf-8").splitlines() if passwd.exists() else []
+    return [line for line in lines if line.strip()] or ["root:x:0:0"]
+
+
+@pytest.mark.parametrize(
+    "declaration", ["", '<?xml version="1.0" encoding="utf-8"?>\n']
+)
+def test_a_file_entity_is_not_read(
+    html_article_factory: Callable[..., RawArticle], declaration: str
+) -> None:
+    html = declaration + page().replace(
+        "<!DOCTYPE html>", '<!DOCTYPE x [<!ENTITY e SYSTEM "file:///etc/passwd">]>'
+    ).replace(PARAGRAPHS[1], PARAGRAPHS[1] + " &e;")
+    article = ingested(html_article_factory(html))
+    assert "Zelenskyy" in article.text
+    leaked = [line for line in _passwd_lines() if line in article.text]
+    assert leaked == []
+    assert "root:" not in article.text
+
+
+@pytest.mark.parametrize(
+    "declaration", ["", '<?xml version="1.0" encoding="utf-8"?>\n']
+)
+def test_no_request_reaches_a_server_named_by_the_page(
+    html_article_factory: Callable[..., RawArticle],
+    http_server: tuple[str, list[str]],
+    declaration: str,
+) -> None:
+    base, requests = http_server
+    doctype = (
+        f'<!DOCTYPE html SYSTEM "{base}/external.dtd" ['
+        f'<!ENTITY % remote SYSTEM "{base}/parameter.dtd"> %remote;'
+        f'<!ENTITY net SYSTEM "{base}/entity">]>'
+    )
+    html = declaration + (
+        page()
+        .replace("<!DOCTYPE html>", doctype)
+        .replace(PARAGRAPHS[1], PARAGRAPHS[1] + " &net; &leak;")
+        .replace("<head>", f'<head><link rel="stylesheet" href="{base}/s.css">')
+        .replace("</article>", f'<img src="{base}/i.png"></article>')
+    )
+    article = ingested(html_article_factory(html, url=f"{base}/news/1"))
+    assert "Zelenskyy" in article.text
+    assert "FETCHED-OVER-HTTP" not in article.text
+    assert requests == []
+
+
+def _billion_laughs(root: str) -> str:
+    entities = ['<!ENTITY lol "lol">'] + [
+        f'<!ENTITY lol{i} "{f"&lol{i - 1};" * 10 if i > 1 else "&lol;" * 10}">'
+        for i in range(1, 10)
+    ]
+    return f"<!DOCTYPE {root} [{''.join(entities)}]>"
+
+
+@pytest.mark.parametrize(
+    "prefix", ["", '<?xml version="1.0" encoding="utf-8"?>\n'], ids=["html", "xml"]
+)
+def test_entity_expansion_bombs_are_not_expanded(
+    html_article_factory: Callable[..., RawArticle], prefix: str
+) -> None:
+    html = prefix + page().replace("<!DOCTYPE html>", _billion_laughs("html")).replace(
+        PARAGRAPHS[0], PARAGRAPHS[0] + " &lol9;"
+    )
+    article = ingested(html_article_factory(html))
+    assert "lollol" not in article.text
+    assert len(article.text) < len(html)
+
+
+def test_an_xml_bomb_without_html_is_no_text(
+    html_article_factory: Callable[..., RawArticle],
+) -> None:
+    xml = f'<?xml version="1.0"?>{_billion_laughs("lolz")}<lolz>&lol9;</lolz>'
+    rejection = rejected(html_article_factory(xml))
+    assert rejection.error_type == "no_text"
+
+
+def test_nesting_past_the_parser_depth_limit_is_too_deep(
+    html_article_factory: Callable[..., RawArticle],
+) -> None:
+    depth = 100_000
+    html = (
+        "<html><body>"
+        + "<div>" * depth
+        + "<p>"
+        + PARAGRAPHS[0]
+        + "</p>"
+        + "</div>" * depth
+        + "</body></html>"
+    )
+    rejection = rejected(html_article_factory(html))
+    assert rejection.error_type == "too_deep"
+    assert "deeper than the parser follows" in rejection.reason
+
+
+def test_moderate_nesting_is_extracted(
+    html_article_factory: Callable[..., RawArticle],
+) -> None:
+    body = "".join(f"<p>{p}</p>" for p in PARAGRAPHS)
+    html = "<html><body>" + "<div>" * 200 + body + "</div>" * 200 + "</body></html>"
+    article = ingested(html_article_factory(html))
+    assert "Zelenskyy" in article.text
