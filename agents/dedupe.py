@@ -23,7 +23,9 @@ its memory. Entries expire after NEWSLINE_DEDUPE__WINDOW_HOURS of publication ti
 Idempotent: an article_id decided before gets the verdict stored the first time, so
 a redelivered article yields the identical record and is never its own duplicate.
 Bad input (a record on either topic that does not decode) goes to
-``articles.deadletter`` with stage "dedupe".
+``articles.deadletter`` with stage "dedupe"; so does an article whose article_id was
+decided before for different text (error_type ``conflicting_id``), whose dead letter
+carries the DedupeRequest bytes that decide consumed, not the raw record.
 """
 
 from __future__ import annotations
@@ -65,7 +67,11 @@ def _decide(value: bytes, now: datetime) -> Outputs | Rejection:
         request = decode(DedupeRequest, value)
     except ValidationError as error:
         return Rejection(f"not a dedupe request: {error}"[:500], "invalid_record")
-    return route_decided(index.decide(request, seen_at=now))
+    decided = index.decide(request, seen_at=now)
+    # A refusal goes back to run_decider, which dead-letters it with this event.
+    if isinstance(decided, Rejection):
+        return decided
+    return route_decided(decided)
 
 
 def _expire(now: datetime) -> int:

@@ -65,9 +65,24 @@ def route_fingerprint(
     return route_rejection("dedupe", result, value=value, key=key, origin=origin)
 
 
-def route_decided(article: EnrichedArticle) -> Outputs:
-    """An article with its dedupe verdicts, on to the claims stage."""
-    return (Output(DEDUPED, article.article_id, article),)
+def route_decided(
+    result: EnrichedArticle | Rejection,
+    *,
+    value: bytes = b"",
+    key: bytes | None = None,
+    origin: Origin | None = None,
+) -> Outputs:
+    """An article with its dedupe verdicts, on to the claims stage; or the dead letter
+    of a request the index refused (``conflicting_id``).
+
+    ``value``, ``key`` and ``origin`` describe the DedupeRequest record consumed: its
+    dead letter carries them. Callers that leave them out get a dead letter without
+    the original bytes.
+    """
+    if isinstance(result, Rejection):
+        where = origin or Origin()
+        return route_rejection("dedupe", result, value=value, key=key, origin=where)
+    return (Output(DEDUPED, result.article_id, result),)
 
 
 def route_claims(

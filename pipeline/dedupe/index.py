@@ -30,6 +30,7 @@ from pipeline.dedupe.records import (
     holder_of,
     sentence_state_key,
 )
+from pipeline.ingest.rejection import Rejection
 from pipeline.settings import DedupeSettings
 from pipeline.window import EventWindow, article_of_expiry, epoch_seconds
 from schemas import DuplicateVerdict, EnrichedArticle, Sentence, SentenceRef
@@ -61,17 +62,29 @@ class DedupeIndex:
         self._settings = settings
         self._window = EventWindow(state, expiry, hours=settings.window_hours)
 
-    def decide(self, request: DedupeRequest, *, seen_at: datetime) -> EnrichedArticle:
+    def decide(
+        self, request: DedupeRequest, *, seen_at: datetime
+    ) -> EnrichedArticle | Rejection:
         """The article with ``duplicate`` and ``sentences[].repeat_of`` filled in.
 
         ``seen_at`` (the wall clock) stands in for a missing publication time. An
         article decided before gets its first verdicts back, unchanged, whatever was
         decided in between; it is never a duplicate of itself.
+
+        An article_id decided before for other text (another content_hash) is
+        refused as ``conflicting_id``: the stored verdicts belong to the first text,
+        and their sentence indexes may not even exist in this one. The agent
+        dead-letters the refusal with the bytes it consumed, the DedupeRequest read
+        from ``dedupe.requests``, not the raw record. Both versions keep their
+        outcome on redelivery: the first its verdicts, the second its refusal.
         """
-        record = self._state.get(article_key(request.article.article_id))
+        article = request.article
+        record = self._state.get(article_key(article.article_id))
         if record is None:
             record = self._decide_new(request, seen_at)
-        return with_verdicts(request.article, record)
+        elif (first_hash := _other_text(record, article)) is not None:
+            return conflicting_id(article, first_hash=first_hash)
+        return with_verdicts(article, record)
 
     def expire(self, *, now: datetime, limit: int | None = None) -> int:
         """Forget the articles that left the window; returns how many.
@@ -94,6 +107,7 @@ class DedupeIndex:
         seq = self._window.next_seq()
         record = ArticleRecord(
             seq=seq,
+            content_hash=request.article.content_hash,
             time=time,
             signature=pack_signature(request.fingerprint.signature),
             duplicate=duplicate.model_dump(),
@@ -257,6 +271,25 @@ def event_time(article: EnrichedArticle, seen_at: datetime) -> float:
     if article.published_at is None:
         return seen
     return min(epoch_seconds(article.published_at), seen + FUTURE_SLACK_S)
+
+
+def conflicting_id(article: EnrichedArticle, *, first_hash: str) -> Rejection:
+    """The refusal of an article whose id was decided before for other text."""
+    reason = (
+        f"article_id {article.article_id!r} was already used for an article with "
+        f"different text (content_hash {first_hash[:16]}, this one "
+        f"{article.content_hash[:16]}), whose dedupe verdicts cannot apply to this "
+        "text: give each version of an article its own article_id"
+    )
+    return Rejection(reason, "conflicting_id", article.article_id)
+
+
+def _other_text(record: ArticleRecord, article: EnrichedArticle) -> str | None:
+    """The content_hash the record was decided for, when it is not the article's."""
+    # Records stored before content hashes were kept have none: they are taken to
+    # match, as they always were.
+    stored = record.get("content_hash")
+    return stored if stored is not None and stored != article.content_hash else None
 
 
 def with_verdicts(article: EnrichedArticle, record: ArticleRecord) -> EnrichedArticle:

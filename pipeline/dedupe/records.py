@@ -18,7 +18,7 @@ key order is event-time order; the value is the event time.
 
 from __future__ import annotations
 
-from typing import Any, TypedDict
+from typing import Any, NotRequired, TypedDict
 
 
 class ArticleRecord(TypedDict):
@@ -26,6 +26,9 @@ class ArticleRecord(TypedDict):
     and forgotten."""
 
     seq: int
+    # The decided text's hash: the same article_id with other text is refused.
+    # NotRequired: records written before it was kept lack it.
+    content_hash: NotRequired[str]
     time: float  # event time, epoch seconds
     signature: str  # minhash.pack_signature
     duplicate: dict[str, Any]  # DuplicateVerdict.model_dump()

@@ -11,6 +11,7 @@ import pytest
 
 from pipeline.dedupe import DedupeIndex, OrderedKeys, fingerprint
 from pipeline.dedupe.fingerprint import words
+from pipeline.ingest import Rejection
 from pipeline.settings import DedupeSettings
 from schemas import DuplicateVerdict, EnrichedArticle, SentenceRef
 from schemas.dedupe import DedupeRequest
@@ -32,6 +33,13 @@ class Decider:
     def __call__(
         self, article: EnrichedArticle, *, seen_at: datetime = T0
     ) -> EnrichedArticle:
+        result = self.attempt(article, seen_at=seen_at)
+        assert isinstance(result, EnrichedArticle), result
+        return result
+
+    def attempt(
+        self, article: EnrichedArticle, *, seen_at: datetime = T0
+    ) -> EnrichedArticle | Rejection:
         request = DedupeRequest(
             article=article, fingerprint=fingerprint(article, settings=SETTINGS)
         )
@@ -143,6 +151,52 @@ def test_redelivery_gets_the_first_verdict(
     assert again.duplicate == DuplicateVerdict()
     copy = decide(article_factory(BODY, article_id="copy"))
     assert copy.duplicate.of == "original"
+
+
+def test_the_same_id_for_other_text_is_a_conflicting_id(
+    decide: Decider, article_factory: ArticleFactory
+) -> None:
+    line = "This sentence is long enough to be a repeat."
+    decide(article_factory(f"{line}\n{BODY}", article_id="other"))
+    first = decide(article_factory(f"{line}\n{BODY}\n{line}", article_id="x"))
+    assert first.sentences[2].repeat_of is not None  # a verdict for index 2
+    before = dict(decide.state)
+
+    second = decide.attempt(article_factory("A short new text.", article_id="x"))
+
+    assert isinstance(second, Rejection)
+    assert (second.error_type, second.article_id) == ("conflicting_id", "x")
+    assert "article_id 'x'" in second.reason
+    assert "give each version of an article its own article_id" in second.reason
+    assert dict(decide.state) == before  # the refused text left no trace
+
+
+def test_both_versions_of_a_conflicting_id_keep_their_outcome_on_redelivery(
+    decide: Decider, article_factory: ArticleFactory
+) -> None:
+    first_version = article_factory(BODY, article_id="x")
+    second_version = article_factory(
+        " ".join(random_words(300, seed=5)), article_id="x"
+    )
+    first = decide(first_version)
+    refused = decide.attempt(second_version)
+    decide(article_factory(BODY, article_id="copy"))
+
+    later = T0 + timedelta(hours=1)
+    assert decide(first_version, seen_at=later) == first
+    assert decide.attempt(second_version, seen_at=later) == refused
+
+
+def test_a_record_stored_without_a_content_hash_is_taken_to_match(
+    decide: Decider, article_factory: ArticleFactory
+) -> None:
+    first = decide(article_factory(BODY, article_id="x"))
+    stored = dict(decide.state["a:x"])
+    del stored["content_hash"]  # as written before content hashes were kept
+    decide.state["a:x"] = stored
+    assert decide(article_factory("Other text.", article_id="x")).duplicate == (
+        first.duplicate
+    )
 
 
 def test_an_article_is_never_its_own_duplicate_or_repeat(

@@ -88,6 +88,22 @@ def test_the_record_id_wins_over_the_key() -> None:
     assert out.key == "a-7"
 
 
+def test_a_refused_decision_is_a_dedupe_dead_letter_of_the_request() -> None:
+    request = b'{"article": {}, "fingerprint": {}}'
+    [out] = route_decided(
+        Rejection("article_id 'x' was already used", "conflicting_id", "x"),
+        value=request,
+        key=b"x",
+        origin=Origin("dedupe.requests", 0, 7),
+    )
+    assert (out.topic, out.key) == (DEADLETTER, "x")
+    letter = out.record
+    assert isinstance(letter, DeadLetter)
+    assert (letter.stage, letter.error_type) == ("dedupe", "conflicting_id")
+    assert letter.original == request
+    assert (letter.topic, letter.offset) == ("dedupe.requests", 7)
+
+
 def test_a_crash_is_a_readable_rejection() -> None:
     rejection = crashed(MemoryError("out of memory"))
     assert rejection.error_type == "processing_failed"
