@@ -4,9 +4,10 @@ Consumes ``articles.raw``: key article_id, value a RawArticle as JSON bytes (rea
 so a bad record reaches this code with its original bytes).
 Emits ``articles.clean`` (key article_id, EnrichedArticle with sentences, not yet
 deduplicated).
-Bad input (not UTF-8, not JSON, wrong fields, empty, oversized, HTML without text, or a
-crash while processing it) goes to ``articles.deadletter`` with the reason and the
-original bytes; the agent carries on.
+Bad input (not UTF-8, not JSON, wrong fields, empty, oversized, binary, HTML without
+text or nested too deep, a crash while processing it, or processing that runs past
+NEWSLINE_INGEST__MAX_SECONDS_PER_ARTICLE) goes to ``articles.deadletter`` with the
+reason and the original bytes; the agent carries on.
 Idempotent: the output is a pure function of the input bytes, so a redelivered record
 yields the identical record. A batch is acknowledged only after its outputs are
 delivered (acks=all), so nothing is lost when the worker dies mid-batch.
@@ -25,7 +26,13 @@ from pipeline.topics import RAW
 
 @app.agent(channels[RAW.name])
 async def ingest(stream: faust.StreamT[bytes]) -> None:
-    await run_pooled(stream, ingest_record, route_ingest, limits=settings.ingest)
+    await run_pooled(
+        stream,
+        ingest_record,
+        route_ingest,
+        seconds_per_item=settings.ingest.max_seconds_per_article,
+        limits=settings.ingest,
+    )
 
 
 @app.task  # type: ignore[untyped-decorator]  # faust leaves App.task untyped

@@ -131,6 +131,24 @@ def route_rejection(
     return (Output(DEADLETTER, letter.article_id, letter),)
 
 
+#: The setting that caps an article's time in the process pool, as deployments set it.
+TIME_CAP_SETTING = "NEWSLINE_INGEST__MAX_SECONDS_PER_ARTICLE"
+
+
+def timed_out(seconds: float, *, killed: bool = False) -> Rejection:
+    """The rejection for an input stopped at its time cap of ``seconds``;
+    ``killed`` when it did not stop and its worker process had to be killed."""
+    cap = f"the {seconds:g}-second cap per article ({TIME_CAP_SETTING})"
+    if killed:
+        reason = (
+            f"processing ran far past {cap} without stopping (stuck in compiled "
+            "code), so its worker process was killed"
+        )
+    else:
+        reason = f"processing took longer than {cap} and was stopped"
+    return Rejection(reason=reason, error_type="timeout")
+
+
 def crashed(error: BaseException) -> Rejection:
     """The rejection for an input whose processing crashed its worker process."""
     return Rejection(

@@ -2,7 +2,8 @@
 
 A batch is acknowledged only after ``publish`` has delivered all of its outputs, so a
 worker that dies mid-batch loses nothing: the batch is redelivered, and the stage
-functions being pure, it yields identical records.
+functions being pure, it yields identical records. A record that crashes or hangs a
+pool process becomes a dead letter of its own; the rest of its batch goes on.
 """
 
 from __future__ import annotations
@@ -14,8 +15,9 @@ from typing import Any, Protocol, TypeVar
 import faust
 
 from pipeline.app import pool, publish, settings
+from pipeline.cpu import Overrun, PoolOverrun
 from pipeline.deadletter import Origin
-from pipeline.flow import Outputs, crashed
+from pipeline.flow import Outputs, crashed, timed_out
 from pipeline.ingest import Rejection
 
 log = logging.getLogger(__name__)
@@ -41,16 +43,24 @@ async def run_pooled(
     stream: faust.StreamT[bytes],
     work: Callable[..., R | Rejection],
     route: Router[R],
+    *,
+    seconds_per_item: float | None = None,
     **kwargs: Any,
 ) -> None:
-    """Consume ``stream``: ``work(value, **kwargs)`` in the pool, then route."""
+    """Consume ``stream``: ``work(value, **kwargs)`` in the pool, then route.
+
+    With ``seconds_per_item``, a record whose work runs longer is a ``timeout``
+    rejection (see ``compute``).
+    """
     # take_events is on faust.Stream but missing from the StreamT interface.
     batches = stream.take_events(  # type: ignore[attr-defined]
         settings.batch_size, within=settings.batch_within_s
     )
     async for events in batches:
         values = [event.value for event in events]
-        results = await compute(work, values, **kwargs)
+        results = await compute(
+            work, values, seconds_per_item=seconds_per_item, **kwargs
+        )
         pairs = zip(events, results, strict=True)
         await publish(
             [out for event, result in pairs for out in _route(route, event, result)]
@@ -58,25 +68,63 @@ async def run_pooled(
 
 
 async def compute(
-    work: Callable[..., R | Rejection], values: Sequence[bytes], **kwargs: Any
+    work: Callable[..., R | Rejection],
+    values: Sequence[bytes],
+    *,
+    seconds_per_item: float | None = None,
+    **kwargs: Any,
 ) -> list[R | Rejection]:
-    """``work`` over a batch in the pool; a record that kills a process is rejected."""
+    """``work`` over a batch in the pool; a record that kills a process is rejected.
+
+    With ``seconds_per_item`` a record is stopped at that cap inside its process
+    (a ``timeout``); a batch that overruns far past the caps, stuck where the
+    timer cannot interrupt, has its processes killed by the pool, and its records
+    are then run one at a time, so only the one that hangs is rejected.
+    """
     try:
-        return await pool.map(work, values, **kwargs)
-    except Exception as error:  # a worker process died: isolate the record that did it
+        results = await _map(work, values, seconds_per_item, kwargs)
+    except Exception as error:  # a process died or hung: isolate the record
         log.warning("batch failed (%r); retrying one record at a time", error)
         pool.shutdown()
-        return [await _compute_one(work, value, **kwargs) for value in values]
+        return [
+            await _compute_one(work, value, seconds_per_item, kwargs)
+            for value in values
+        ]
+    return [_unless_overrun(result) for result in results]
 
 
 async def _compute_one(
-    work: Callable[..., R | Rejection], value: bytes, **kwargs: Any
+    work: Callable[..., R | Rejection],
+    value: bytes,
+    seconds_per_item: float | None,
+    kwargs: dict[str, Any],
 ) -> R | Rejection:
     try:
-        [result] = await pool.map(work, [value], **kwargs)
+        [result] = await _map(work, [value], seconds_per_item, kwargs)
+    except PoolOverrun as overrun:  # the pool has killed the process already
+        return timed_out(overrun.seconds_per_item, killed=True)
     except Exception as error:
         pool.shutdown()
         return crashed(error)
+    return _unless_overrun(result)
+
+
+async def _map(
+    work: Callable[..., R | Rejection],
+    values: Sequence[bytes],
+    seconds_per_item: float | None,
+    kwargs: dict[str, Any],
+) -> list[R | Rejection | Overrun]:
+    if seconds_per_item is None:
+        return list(await pool.map(work, values, **kwargs))
+    return await pool.map_capped(
+        work, values, seconds_per_item=seconds_per_item, **kwargs
+    )
+
+
+def _unless_overrun(result: R | Rejection | Overrun) -> R | Rejection:
+    if isinstance(result, Overrun):
+        return timed_out(result.seconds)
     return result
 
 

@@ -34,6 +34,11 @@ class IngestLimits(BaseModel):
     max_sentence_chars: int = Field(
         default=2_000, gt=0, description="A longer run without punctuation is cut here."
     )
+    max_seconds_per_article: float = Field(
+        default=20.0,
+        gt=0,
+        description="Longest ingest of one article; past it the article dead-letters.",
+    )
 
 
 class DedupeSettings(BaseModel):

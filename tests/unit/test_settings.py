@@ -3,9 +3,11 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from pydantic import ValidationError
 
+from pipeline.flow import TIME_CAP_SETTING
 from pipeline.kafka import aiokafka_options, faust_credentials
-from pipeline.settings import Settings
+from pipeline.settings import IngestLimits, Settings
 
 
 def test_defaults_point_at_the_local_broker(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -77,3 +79,16 @@ def test_as_environment_round_trips(monkeypatch: pytest.MonkeyPatch) -> None:
     for name, value in settings.as_environment().items():
         monkeypatch.setenv(name, value)
     assert Settings() == settings
+
+
+def test_the_time_cap_per_article_has_a_safe_default_and_its_env_twin(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    assert Settings().ingest.max_seconds_per_article == 20.0
+    # The timeout dead letter's reason names this variable: it must be the real one.
+    monkeypatch.setenv(TIME_CAP_SETTING, "2.5")
+    settings = Settings()
+    assert settings.ingest.max_seconds_per_article == 2.5
+    assert settings.as_environment()[TIME_CAP_SETTING] == "2.5"
+    with pytest.raises(ValidationError):
+        IngestLimits(max_seconds_per_article=0)
