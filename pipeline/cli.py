@@ -5,7 +5,8 @@ from __future__ import annotations
 import argparse
 import asyncio
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -162,6 +163,17 @@ def _say(message: str) -> None:
     print(message, file=sys.stderr)
 
 
+@contextmanager
+def _kafka_access() -> Iterator[None]:
+    """A refused or unreachable broker becomes one line and exit status 2."""
+    from pipeline.kafka import KafkaAccessError
+
+    try:
+        yield
+    except KafkaAccessError as error:
+        raise CliError(str(error)) from error
+
+
 # -- worker -------------------------------------------------------------------------
 
 
@@ -180,7 +192,8 @@ def _add_worker(commands: Any) -> None:
 def _worker(args: argparse.Namespace, settings: Settings) -> int:
     from pipeline.worker import run_worker
 
-    run_worker(settings)
+    with _kafka_access():
+        run_worker(settings)
     return 0
 
 
@@ -214,15 +227,16 @@ def _replay(args: argparse.Namespace, settings: Settings) -> int:
 
     if args.repeat < 1:
         raise CliError("--repeat must be at least 1")
-    report = asyncio.run(
-        replay(
-            settings,
-            _existing(args.paths),
-            repeat=args.repeat,
-            rate=args.rate,
-            show_progress=args.progress,
+    with _kafka_access():
+        report = asyncio.run(
+            replay(
+                settings,
+                _existing(args.paths),
+                repeat=args.repeat,
+                rate=args.rate,
+                show_progress=args.progress,
+            )
         )
-    )
     rate = report.sent / report.seconds if report.seconds else 0.0
     _say(f"sent {report.sent} articles in {report.seconds:.1f} s ({rate:.0f}/s)")
     return 0
@@ -258,16 +272,17 @@ def _add_tail(commands: Any) -> None:
 def _tail(args: argparse.Namespace, settings: Settings) -> int:
     from pipeline.tail import tail
 
-    asyncio.run(
-        tail(
-            settings,
-            args.topic,
-            out=sys.stdout,
-            from_beginning=args.from_beginning,
-            limit=args.limit,
-            idle_timeout=args.timeout,
+    with _kafka_access():
+        asyncio.run(
+            tail(
+                settings,
+                args.topic,
+                out=sys.stdout,
+                from_beginning=args.from_beginning,
+                limit=args.limit,
+                idle_timeout=args.timeout,
+            )
         )
-    )
     return 0
 
 

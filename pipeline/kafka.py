@@ -2,17 +2,31 @@
 
 faust (the worker) and aiokafka (replay, tail, admin) take the same facts in different
 shapes; both are derived here so a SASL or TLS deployment changes settings only.
+
+``check_access`` is what replay, tail and the worker run first: one connection that
+authenticates and fetches metadata, so that a wrong password, a missing CA or an
+unreachable broker stops them at once with one line that names the cause.
 """
 
 from __future__ import annotations
 
+import asyncio
 import ssl
 from contextlib import suppress
 from typing import Any
 
 import faust
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
-from aiokafka.errors import TopicAlreadyExistsError
+from aiokafka.conn import collect_hosts, create_conn
+from aiokafka.errors import (
+    KafkaConnectionError,
+    KafkaError,
+    SaslAuthenticationFailed,
+    TopicAlreadyExistsError,
+    UnsupportedSaslMechanismError,
+)
+from aiokafka.protocol.metadata import MetadataRequest
+from pydantic import SecretStr
 
 from pipeline.settings import Settings
 from pipeline.topics import ALL, partition_count, topic_name
@@ -26,17 +40,49 @@ def bootstrap_list(settings: Settings) -> list[str]:
     return [s.strip() for s in settings.kafka_bootstrap_servers.split(",") if s.strip()]
 
 
+#: How long check_access waits for one broker to connect, authenticate and answer.
+ACCESS_TIMEOUT_S = 15.0
+ACCESS_CLIENT_ID = "newsline-access-check"
+
+
+# Why a broker hangs up on a client of each protocol, most likely first.
+HANGUP_HINTS = {
+    "PLAINTEXT": "does its listener need SASL or TLS?",
+    "SSL": "does it require a client certificate (NEWSLINE_KAFKA_SSL_CERTFILE)?",
+    "SASL_PLAINTEXT": "is this a SASL listener, without TLS?",
+    "SASL_SSL": "is this a SASL listener over TLS?",
+}
+
+
+class KafkaAccessError(Exception):
+    """The brokers could not be reached or refused us; the message is one line."""
+
+
 def ssl_context(settings: Settings) -> ssl.SSLContext | None:
-    """A TLS context when the protocol uses TLS; verifies brokers with the CA file."""
+    """A TLS context when the protocol uses TLS; verifies brokers with the CA file.
+
+    With a client certificate it also answers brokers that require mutual TLS.
+    """
     if settings.kafka_security_protocol not in ("SSL", "SASL_SSL"):
         return None
     cafile = str(settings.kafka_ssl_cafile) if settings.kafka_ssl_cafile else None
-    return ssl.create_default_context(cafile=cafile)
+    context = ssl.create_default_context(cafile=cafile)
+    if settings.kafka_ssl_certfile is not None:
+        # Never None: OpenSSL would then ask for the password on the terminal, and a
+        # worker would wait there; "" fails on an encrypted key, is unused otherwise.
+        password = _secret(settings.kafka_ssl_key_password) or ""
+        context.load_cert_chain(
+            settings.kafka_ssl_certfile, settings.kafka_ssl_keyfile, password
+        )
+    return context
+
+
+def _secret(secret: SecretStr | None) -> str | None:
+    return secret.get_secret_value() if secret else None
 
 
 def _sasl_password(settings: Settings) -> str | None:
-    secret = settings.kafka_sasl_password
-    return secret.get_secret_value() if secret else None
+    return _secret(settings.kafka_sasl_password)
 
 
 def aiokafka_options(settings: Settings) -> dict[str, Any]:
@@ -68,6 +114,151 @@ def faust_credentials(settings: Settings) -> faust.types.auth.CredentialsT | Non
     if context is not None:
         return faust.SSLCredentials(context)
     return None
+
+
+async def check_access(
+    settings: Settings, *, timeout_s: float = ACCESS_TIMEOUT_S
+) -> None:
+    """Connect, authenticate and fetch metadata once; else raise KafkaAccessError.
+
+    aiokafka's clients report every such failure as "Unable to bootstrap" and only log
+    the cause; here the cause is the message. The first broker that answers is enough,
+    as for a client's own bootstrap.
+    """
+    check_credentials(settings)
+    options = _access_options(settings)
+    reasons = []
+    for host, port, _ in collect_hosts(settings.kafka_bootstrap_servers, False):
+        address = f"{host}:{port}"
+        try:
+            await asyncio.wait_for(
+                _fetch_metadata(host, port, options, timeout_s=timeout_s), timeout_s
+            )
+        except (OSError, KafkaError) as error:
+            # OSError covers refused connections, TLS failures and (3.11+) timeouts.
+            reasons.append(describe_failure(settings, address, error, timeout_s))
+        else:
+            return
+    raise KafkaAccessError("; ".join(reasons) or "no bootstrap servers are set")
+
+
+def check_credentials(settings: Settings) -> None:
+    """SASL needs a user name and a password; say which setting is missing."""
+    protocol = settings.kafka_security_protocol
+    if not protocol.startswith("SASL"):
+        return
+    missing = [
+        f"NEWSLINE_KAFKA_SASL_{name.upper()}"
+        for name, value in (
+            ("username", settings.kafka_sasl_username),
+            ("password", settings.kafka_sasl_password),
+        )
+        if not value
+    ]
+    if missing:
+        raise KafkaAccessError(
+            f"NEWSLINE_KAFKA_SECURITY_PROTOCOL is {protocol} but "
+            f"{' and '.join(missing)} {'is' if len(missing) == 1 else 'are'} not set"
+        )
+
+
+def _access_options(settings: Settings) -> dict[str, Any]:
+    """aiokafka_options for one connection; unloadable TLS files are access errors."""
+    try:
+        options = aiokafka_options(settings)
+    except OSError as error:  # ssl.SSLError is one too
+        raise KafkaAccessError(describe_tls_files(settings, error)) from error
+    del options["bootstrap_servers"]
+    return options
+
+
+def describe_tls_files(settings: Settings, error: OSError) -> str:
+    """One line on why the CA, certificate or key files could not be loaded."""
+    files = {
+        "NEWSLINE_KAFKA_SSL_CAFILE": settings.kafka_ssl_cafile,
+        "NEWSLINE_KAFKA_SSL_CERTFILE": settings.kafka_ssl_certfile,
+        "NEWSLINE_KAFKA_SSL_KEYFILE": settings.kafka_ssl_keyfile,
+    }
+    missing = [
+        f"{name}={path}" for name, path in files.items() if path and not path.is_file()
+    ]
+    if missing:
+        return f"TLS file not found: {', '.join(missing)}"
+    given = ", ".join(f"{name}={path}" for name, path in files.items() if path)
+    # OpenSSL says only "PEM lib" for a wrong key password or a key that is no key.
+    return (
+        f"cannot load the TLS files ({given}): {error}; is each a PEM file, and is "
+        "NEWSLINE_KAFKA_SSL_KEY_PASSWORD the key's password?"
+    )
+
+
+async def _fetch_metadata(
+    host: str, port: int, options: dict[str, Any], *, timeout_s: float
+) -> None:
+    connection = await create_conn(
+        host,
+        port,
+        client_id=ACCESS_CLIENT_ID,
+        request_timeout_ms=int(timeout_s * 1000),
+        **options,
+    )
+    try:
+        await connection.send(MetadataRequest([]))
+    finally:
+        connection.close()
+
+
+def describe_failure(
+    settings: Settings, address: str, error: BaseException, timeout_s: float
+) -> str:
+    """One line on why `address` refused or failed us, and what setting to look at."""
+    if isinstance(error, KafkaError) and not isinstance(error, KafkaConnectionError):
+        return _refusal(settings, address, error)
+    if isinstance(error, ssl.SSLError):
+        return _tls_failure(address, error)
+    return _network_failure(settings, address, error, timeout_s)
+
+
+def _refusal(settings: Settings, address: str, error: KafkaError) -> str:
+    reason = error.args[0] if error.args else str(error)
+    if isinstance(error, SaslAuthenticationFailed):
+        user = settings.kafka_sasl_username
+        return f"authentication failed for user {user!r} on {address}: {reason}"
+    if isinstance(error, UnsupportedSaslMechanismError):
+        mechanism = settings.kafka_sasl_mechanism
+        return f"the broker at {address} does not offer {mechanism}: {reason}"
+    return f"the broker at {address} refused us: {error}"
+
+
+def _tls_failure(address: str, error: ssl.SSLError) -> str:
+    if isinstance(error, ssl.SSLCertVerificationError):
+        return (
+            f"TLS: the certificate of the broker at {address} is not trusted "
+            f"({error.verify_message}); set NEWSLINE_KAFKA_SSL_CAFILE to the CA that "
+            "signed it"
+        )
+    reason = getattr(error, "reason", None) or error  # set only by the ssl module
+    return f"TLS handshake with {address} failed: {reason}"
+
+
+def _network_failure(
+    settings: Settings, address: str, error: BaseException, timeout_s: float
+) -> str:
+    protocol = settings.kafka_security_protocol
+    if isinstance(error, TimeoutError):
+        return f"no answer from {address} within {timeout_s:.0f} s ({protocol})"
+    if isinstance(error, KafkaConnectionError | ConnectionResetError):
+        # A SASL or TLS listener hangs up on a client that skips its handshake, and
+        # a mutual-TLS listener on one without a certificate.
+        return (
+            f"the broker at {address} closed the connection before answering "
+            f"(NEWSLINE_KAFKA_SECURITY_PROTOCOL is {protocol}): "
+            + HANGUP_HINTS[protocol]
+        )
+    if isinstance(error, OSError):
+        # A reset during the handshake has no text of its own; its type says it.
+        return f"cannot connect to {address}: {error.strerror or repr(error)}"
+    return f"the broker at {address} failed: {error}"
 
 
 async def ensure_topics(settings: Settings) -> list[str]:

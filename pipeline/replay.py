@@ -14,7 +14,12 @@ from tqdm import tqdm
 
 from pipeline.codec import encode_key
 from pipeline.corpus import SourceRecord, plan
-from pipeline.kafka import MAX_RECORD_BYTES, aiokafka_options, ensure_topics
+from pipeline.kafka import (
+    MAX_RECORD_BYTES,
+    aiokafka_options,
+    check_access,
+    ensure_topics,
+)
 from pipeline.settings import Settings
 from pipeline.topics import RAW, topic_name
 
@@ -46,8 +51,12 @@ async def replay(
     rate: float | None = None,
     show_progress: bool | None = None,
 ) -> ReplayReport:
-    """Send the corpus; ``rate`` caps records per second. Returns when all are acked."""
+    """Send the corpus; ``rate`` caps records per second. Returns when all are acked.
+
+    Raises KafkaAccessError, before sending anything, when the brokers refuse us.
+    """
     records = list(plan(paths, repeat=repeat))
+    await check_access(settings)
     await ensure_topics(settings)
     producer = make_producer(settings)
     await producer.start()

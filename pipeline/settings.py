@@ -159,6 +159,17 @@ class Settings(BaseSettings):
         default=None,
         description="CA bundle (PEM) that signed the brokers' certificates.",
     )
+    kafka_ssl_certfile: Path | None = Field(
+        default=None,
+        description="Client certificate (PEM), for brokers that require mutual TLS.",
+    )
+    kafka_ssl_keyfile: Path | None = Field(
+        default=None,
+        description="Client private key (PEM); default: inside the certfile.",
+    )
+    kafka_ssl_key_password: SecretStr | None = Field(
+        default=None, description="Password of an encrypted client private key."
+    )
 
     app_id: str = Field(
         default="newsline", description="Faust app id: consumer group and state prefix."
@@ -197,10 +208,9 @@ class Settings(BaseSettings):
                     _put(env, f"NEWSLINE_{name}__{field}", inner)
             else:
                 _put(env, f"NEWSLINE_{name}", value)
-        if self.kafka_sasl_password is not None:  # dumped masked above
-            env["NEWSLINE_KAFKA_SASL_PASSWORD"] = (
-                self.kafka_sasl_password.get_secret_value()
-            )
+        for name, value in self:
+            if isinstance(value, SecretStr):  # dumped masked above
+                env[f"NEWSLINE_{name.upper()}"] = value.get_secret_value()
         return env
 
     def topic(self, name: str) -> str:

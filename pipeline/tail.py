@@ -11,7 +11,7 @@ from typing import IO
 
 from aiokafka import AIOKafkaConsumer, ConsumerRecord
 
-from pipeline.kafka import MAX_RECORD_BYTES, aiokafka_options
+from pipeline.kafka import MAX_RECORD_BYTES, aiokafka_options, check_access
 from pipeline.settings import Settings
 from pipeline.topics import spec_for, topic_name
 
@@ -78,7 +78,11 @@ async def tail(
     limit: int | None = None,
     idle_timeout: float | None = None,
 ) -> int:
-    """Print records of one topic to ``out``; returns how many were printed."""
+    """Print records of one topic to ``out``; returns how many were printed.
+
+    Raises KafkaAccessError, naming the cause, when the brokers refuse us.
+    """
+    await check_access(settings)
     printed = 0
     name = resolve_topic(settings, topic)
     records = consume(

@@ -4,6 +4,8 @@ A single-node KRaft broker, run from jars that Maven resolves once into a per-ve
 cache, listening on 127.0.0.1 only. Its data dir holds server.properties (rewritten
 on each start), the cluster id and formatted storage (kept between runs), broker.log
 and broker.pid. Starting is idempotent: a live broker of the same data dir is reused.
+Besides PLAINTEXT it can serve SASL/SCRAM (users created when storage is formatted)
+and TLS listeners, on the ports after the controller's; see docs/security.md.
 Needs `java` (17+) and, for the first run, `mvn` on PATH.
 """
 
@@ -15,11 +17,13 @@ from pipeline.broker.launcher import (
     start_broker,
     stop_broker,
 )
+from pipeline.broker.storage import BrokerTls
 
 __all__ = [
     "KAFKA_VERSION",
     "BrokerError",
     "BrokerInfo",
+    "BrokerTls",
     "broker_status",
     "resolve_jars",
     "start_broker",

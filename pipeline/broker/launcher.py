@@ -22,16 +22,18 @@ from pipeline.broker.process import (
 from pipeline.broker.storage import (
     HOST,
     BrokerPaths,
+    BrokerTls,
     advertised_address,
     broker_paths,
     check_scram_users,
+    check_tls,
     check_users_formatted,
+    client_listeners,
     controller_port,
     ensure_cluster_id,
     format_storage,
     formatted_scram_users,
     render_server_properties,
-    sasl_port,
 )
 from pipeline.settings import LocalBrokerSettings
 
@@ -50,6 +52,9 @@ class BrokerInfo:
     started_in_s: float
     # Set when the storage has SCRAM users: host:port of the SASL_PLAINTEXT listener.
     sasl_bootstrap: str | None = None
+    # Set when started with TLS: the SSL listener, and SASL_SSL if it has SCRAM users.
+    ssl_bootstrap: str | None = None
+    sasl_ssl_bootstrap: str | None = None
 
 
 def broker_status(config: LocalBrokerSettings) -> BrokerInfo | None:
@@ -65,17 +70,24 @@ def start_broker(
     config: LocalBrokerSettings,
     *,
     scram_users: Mapping[str, str] | None = None,
+    tls: BrokerTls | None = None,
     progress: Progress = say_nothing,
 ) -> BrokerInfo:
-    """Start the data dir's broker and wait until it answers; reuse it if running."""
+    """Start the data dir's broker and wait until it answers; reuse it if running.
+
+    `tls` adds an SSL listener (and SASL_SSL, with SCRAM users) for this run; a
+    broker that already runs keeps the listeners it was started with.
+    """
     began = time.monotonic()
     paths = broker_paths(config.data_dir)
     users = dict(scram_users or {})
     check_scram_users(users)
     check_users_formatted(paths, users)
+    if tls is not None:
+        check_tls(tls)
     pid = live_broker_pid(paths)
     if pid is None:
-        pid = launch(config, paths, users, progress=progress)
+        pid = launch(config, paths, users, tls=tls, progress=progress)
         already_running = False
     else:
         progress(f"A broker (pid {pid}) already runs from {paths.data_dir}")
@@ -107,6 +119,7 @@ def launch(
     paths: BrokerPaths,
     users: Mapping[str, str],
     *,
+    tls: BrokerTls | None = None,
     progress: Progress,
 ) -> int:
     """Prepare the data dir, spawn the broker and wait for it; its pid."""
@@ -114,10 +127,11 @@ def launch(
     heap_bytes(config.heap)
     paths.data_dir.mkdir(parents=True, exist_ok=True)
     with_sasl = bool(users) or bool(formatted_scram_users(paths))
-    check_ports_free(config, paths, with_sasl=with_sasl)
+    check_ports_free(config, paths, with_sasl=with_sasl, with_tls=tls is not None)
     libs = resolve_jars(config, progress=progress)
-    paths.properties.write_text(
-        render_server_properties(config, paths.log_dirs, with_sasl=with_sasl)
+    write_properties(
+        paths,
+        render_server_properties(config, paths.log_dirs, with_sasl=with_sasl, tls=tls),
     )
     cluster_id = ensure_cluster_id(paths)
     format_storage(
@@ -136,13 +150,25 @@ def launch(
     return pid
 
 
+def write_properties(paths: BrokerPaths, text: str) -> None:
+    """Write server.properties readable by its owner only: it may hold TLS passwords."""
+    paths.properties.touch(mode=0o600, exist_ok=True)
+    paths.properties.chmod(0o600)
+    paths.properties.write_text(text)
+
+
 def check_ports_free(
-    config: LocalBrokerSettings, paths: BrokerPaths, *, with_sasl: bool
+    config: LocalBrokerSettings,
+    paths: BrokerPaths,
+    *,
+    with_sasl: bool,
+    with_tls: bool = False,
 ) -> None:
     """Fail clearly when another process holds a port the broker needs."""
-    ports = {config.port: "client", controller_port(config): "KRaft controller"}
-    if with_sasl:
-        ports[sasl_port(config)] = "SASL"
+    listeners = client_listeners(config, with_sasl=with_sasl, with_tls=with_tls)
+    ports = {port: name for name, port in listeners.items()}
+    ports[config.port] = "client"
+    ports[controller_port(config)] = "KRaft controller"
     taken = [port for port in ports if port_in_use(port)]
     if not taken:
         return
@@ -217,4 +243,6 @@ def broker_info(
         already_running=already_running,
         started_in_s=started_in_s,
         sasl_bootstrap=advertised_address(properties, "SASL_PLAINTEXT"),
+        ssl_bootstrap=advertised_address(properties, "SSL"),
+        sasl_ssl_bootstrap=advertised_address(properties, "SASL_SSL"),
     )

@@ -9,9 +9,10 @@ from __future__ import annotations
 import base64
 import os
 import re
-from collections.abc import Mapping
-from dataclasses import dataclass
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Literal
 
 from pipeline.broker.errors import BrokerError
 from pipeline.broker.jars import Progress, deploy_file, run_tool, say_nothing
@@ -23,6 +24,9 @@ MAX_MESSAGE_BYTES = 64 * 1024 * 1024
 # The log cleaner takes this from the heap; faust changelogs are compacted.
 DEDUPE_BUFFER_BYTES = 16 * 1024 * 1024
 SCRAM_MECHANISM = "SCRAM-SHA-512"
+JAAS_SCRAM_SERVER = "org.apache.kafka.common.security.scram.ScramLoginModule required;"
+
+StoreType = Literal["PKCS12", "JKS", "PEM"]
 
 CLUSTER_ID_PATTERN = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_-]{21}")
 # StorageTool splits --add-scram on these, with no way to escape them.
@@ -40,6 +44,25 @@ class BrokerPaths:
     pid_file: Path
     cluster_id: Path
     scram_users: Path
+
+
+@dataclass(frozen=True)
+class BrokerTls:
+    """Key material of the TLS listeners, as Kafka's ssl.keystore/truststore take it.
+
+    A PKCS12 or JKS keystore is opened with `keystore_password`; a PEM keystore (the
+    private key and certificate chain in one file) must hold an encrypted PKCS#8 key,
+    and `keystore_password` is that key's password. With a truststore (PEM: the CA
+    certificates) the SSL listener requires client certificates signed by it, i.e.
+    mutual TLS; the SASL_SSL listener authenticates clients by SCRAM instead.
+    """
+
+    keystore: Path
+    keystore_password: str = field(repr=False)
+    keystore_type: StoreType = "PKCS12"
+    truststore: Path | None = None
+    truststore_type: StoreType = "PEM"
+    truststore_password: str | None = field(default=None, repr=False)
 
 
 def broker_paths(data_dir: Path) -> BrokerPaths:
@@ -66,18 +89,43 @@ def sasl_port(config: LocalBrokerSettings) -> int:
     return max(config.port, controller_port(config)) + 1
 
 
+def ssl_port(config: LocalBrokerSettings) -> int:
+    """The SSL listener's port: the one after the SASL_PLAINTEXT port."""
+    return sasl_port(config) + 1
+
+
+def sasl_ssl_port(config: LocalBrokerSettings) -> int:
+    """The SASL_SSL listener's port: the one after the SSL port."""
+    return sasl_port(config) + 2
+
+
+def client_listeners(
+    config: LocalBrokerSettings, *, with_sasl: bool, with_tls: bool
+) -> dict[str, int]:
+    """Port of each client listener; its name is also its security protocol."""
+    listeners = {"PLAINTEXT": config.port}
+    if with_sasl:
+        listeners["SASL_PLAINTEXT"] = sasl_port(config)
+    if with_tls:
+        listeners["SSL"] = ssl_port(config)
+    if with_sasl and with_tls:
+        listeners["SASL_SSL"] = sasl_ssl_port(config)
+    return listeners
+
+
 def render_server_properties(
-    config: LocalBrokerSettings, log_dirs: Path, *, with_sasl: bool = False
+    config: LocalBrokerSettings,
+    log_dirs: Path,
+    *,
+    with_sasl: bool = False,
+    tls: BrokerTls | None = None,
 ) -> str:
     """server.properties of a single-node KRaft broker that listens on loopback only."""
     cport = controller_port(config)
-    listeners = [f"PLAINTEXT://{HOST}:{config.port}", f"CONTROLLER://{HOST}:{cport}"]
-    advertised = [f"PLAINTEXT://{HOST}:{config.port}"]
-    protocols = ["PLAINTEXT:PLAINTEXT", "CONTROLLER:PLAINTEXT"]
-    if with_sasl:
-        listeners.append(f"SASL_PLAINTEXT://{HOST}:{sasl_port(config)}")
-        advertised.append(f"SASL_PLAINTEXT://{HOST}:{sasl_port(config)}")
-        protocols.append("SASL_PLAINTEXT:SASL_PLAINTEXT")
+    clients = client_listeners(config, with_sasl=with_sasl, with_tls=tls is not None)
+    advertised = [f"{name}://{HOST}:{port}" for name, port in clients.items()]
+    listeners = [*advertised, f"CONTROLLER://{HOST}:{cport}"]
+    protocols = [f"{name}:{name}" for name in clients] + ["CONTROLLER:PLAINTEXT"]
     lines = [
         "# Written by newsline on every `broker start`; edits here are overwritten.",
         "process.roles=broker,controller",
@@ -101,14 +149,54 @@ def render_server_properties(
         f"replica.fetch.max.bytes={MAX_MESSAGE_BYTES}",
     ]
     if with_sasl:
-        lines += [
-            f"sasl.enabled.mechanisms={SCRAM_MECHANISM}",
-            # Inter-broker traffic stays PLAINTEXT, so the server side needs no
-            # credentials of its own, only the login module.
-            f"listener.name.sasl_plaintext.{SCRAM_MECHANISM.lower()}.sasl.jaas.config="
-            "org.apache.kafka.common.security.scram.ScramLoginModule required;",
-        ]
+        lines.append(f"sasl.enabled.mechanisms={SCRAM_MECHANISM}")
+    # Inter-broker traffic stays PLAINTEXT, so the server side needs no credentials
+    # of its own, only the login module on each SASL listener.
+    lines += [
+        f"listener.name.{name.lower()}.{SCRAM_MECHANISM.lower()}.sasl.jaas.config="
+        + JAAS_SCRAM_SERVER
+        for name in clients
+        if name.startswith("SASL")
+    ]
+    if tls is not None:
+        lines += tls_properties(tls)
     return "\n".join(lines) + "\n"
+
+
+def tls_properties(tls: BrokerTls) -> list[str]:
+    """The ssl.* lines of server.properties for the SSL and SASL_SSL listeners."""
+    lines = [
+        f"ssl.keystore.type={tls.keystore_type}",
+        f"ssl.keystore.location={tls.keystore.resolve()}",
+        f"ssl.key.password={tls.keystore_password}",
+    ]
+    if tls.keystore_type != "PEM":
+        # Kafka refuses a store password on PEM keystores: only the key has one.
+        lines.append(f"ssl.keystore.password={tls.keystore_password}")
+    if tls.truststore is not None:
+        lines += [
+            f"ssl.truststore.type={tls.truststore_type}",
+            f"ssl.truststore.location={tls.truststore.resolve()}",
+            # Only on the SSL listener: SASL_SSL clients prove who they are by SCRAM.
+            "listener.name.ssl.ssl.client.auth=required",
+        ]
+        if tls.truststore_password is not None:
+            lines.append(f"ssl.truststore.password={tls.truststore_password}")
+    return lines
+
+
+def check_tls(tls: BrokerTls) -> None:
+    """Fail before starting java when a TLS store is missing."""
+    for what, path in (("keystore", tls.keystore), ("truststore", tls.truststore)):
+        if path is not None and not path.is_file():
+            raise BrokerError(f"The broker's TLS {what} {path} does not exist.")
+
+
+def redact(text: str, secrets: Iterable[str]) -> str:
+    """`text` with every one of `secrets` replaced by asterisks."""
+    for secret in secrets:
+        text = text.replace(secret, "******")
+    return text
 
 
 def advertised_address(properties: str, listener: str) -> str | None:
@@ -219,6 +307,11 @@ def format_storage(
         "-c", str(paths.properties), "--ignore-formatted",
         *scram_arguments(scram_users),
     ]  # fmt: skip
-    run_tool(command, doing="Formatting the broker storage", timeout_s=120.0)
+    try:
+        run_tool(command, doing="Formatting the broker storage", timeout_s=120.0)
+    except BrokerError as error:
+        # The passwords are arguments of the command; its output must not show them.
+        message = redact(str(error), scram_users.values())
+        raise BrokerError(message) from None
     paths.scram_users.write_text("".join(f"{name}\n" for name in sorted(scram_users)))
     return True

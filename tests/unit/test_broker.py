@@ -26,6 +26,7 @@ from pipeline.broker import (
     stop_broker,
     storage,
 )
+from pipeline.broker.launcher import check_ports_free, write_properties
 from pipeline.broker.process import (
     broker_command,
     heap_bytes,
@@ -36,11 +37,14 @@ from pipeline.broker.process import (
 )
 from pipeline.broker.storage import (
     BrokerPaths,
+    BrokerTls,
     advertised_address,
     broker_paths,
     check_scram_users,
+    check_tls,
     check_users_formatted,
     ensure_cluster_id,
+    format_storage,
     new_cluster_id,
     render_server_properties,
     scram_arguments,
@@ -134,6 +138,116 @@ def test_server_properties_with_sasl_adds_scram_listener(tmp_path: Path) -> None
     assert props["sasl.enabled.mechanisms"] == "SCRAM-SHA-512"
     jaas = props["listener.name.sasl_plaintext.scram-sha-512.sasl.jaas.config"]
     assert "ScramLoginModule required;" in jaas
+
+
+def test_server_properties_with_tls_add_ssl_listeners(tmp_path: Path) -> None:
+    config = LocalBrokerSettings(port=19092)
+    tls = BrokerTls(
+        keystore=tmp_path / "broker.p12",
+        keystore_password="store-pw",
+        truststore=tmp_path / "ca.pem",
+    )
+
+    text = render_server_properties(config, tmp_path, with_sasl=True, tls=tls)
+    props = parse_properties(text)
+
+    assert advertised_address(text, "SSL") == "127.0.0.1:19095"
+    assert advertised_address(text, "SASL_SSL") == "127.0.0.1:19096"
+    assert "SSL:SSL" in props["listener.security.protocol.map"].split(",")
+    assert props["inter.broker.listener.name"] == "PLAINTEXT"
+    assert props["ssl.keystore.type"] == "PKCS12"
+    assert props["ssl.keystore.location"] == str(tmp_path / "broker.p12")
+    assert props["ssl.keystore.password"] == "store-pw"
+    assert props["ssl.truststore.type"] == "PEM"
+    assert props["ssl.truststore.location"] == str(tmp_path / "ca.pem")
+    # Mutual TLS on the SSL listener only; SASL_SSL clients log in by SCRAM.
+    assert props["listener.name.ssl.ssl.client.auth"] == "required"
+    assert "ssl.client.auth" not in props
+    jaas = props["listener.name.sasl_ssl.scram-sha-512.sasl.jaas.config"]
+    assert "ScramLoginModule required;" in jaas
+
+
+def test_server_properties_with_tls_only(tmp_path: Path) -> None:
+    tls = BrokerTls(
+        keystore=tmp_path / "broker.pem",
+        keystore_password="key-pw",
+        keystore_type="PEM",
+    )
+
+    text = render_server_properties(LocalBrokerSettings(port=19092), tmp_path, tls=tls)
+    props = parse_properties(text)
+
+    assert advertised_address(text, "SSL") == "127.0.0.1:19095"
+    assert advertised_address(text, "SASL_SSL") is None
+    assert advertised_address(text, "SASL_PLAINTEXT") is None
+    assert "sasl.enabled.mechanisms" not in props
+    # Kafka refuses a store password on a PEM keystore; the key has the password.
+    assert "ssl.keystore.password" not in props
+    assert props["ssl.key.password"] == "key-pw"
+    assert "ssl.truststore.location" not in props
+
+
+def test_tls_passwords_stay_out_of_repr(tmp_path: Path) -> None:
+    tls = BrokerTls(keystore=tmp_path / "k.p12", keystore_password="store-pw")
+
+    assert "store-pw" not in repr(tls)
+
+
+def test_missing_tls_store_is_refused_before_java(tmp_path: Path) -> None:
+    (tmp_path / "broker.p12").write_bytes(b"")
+    check_tls(BrokerTls(keystore=tmp_path / "broker.p12", keystore_password="pw"))
+
+    with pytest.raises(BrokerError, match=r"TLS truststore .*ca\.pem does not exist"):
+        check_tls(
+            BrokerTls(
+                keystore=tmp_path / "broker.p12",
+                keystore_password="pw",
+                truststore=tmp_path / "ca.pem",
+            )
+        )
+
+
+def test_properties_are_readable_by_their_owner_only(paths: BrokerPaths) -> None:
+    write_properties(paths, "ssl.keystore.password=store-pw\n")
+
+    assert paths.properties.stat().st_mode & 0o777 == 0o600
+    assert paths.properties.read_text() == "ssl.keystore.password=store-pw\n"
+
+
+def test_busy_tls_port_is_named(
+    broker_config_factory: Callable[..., LocalBrokerSettings], paths: BrokerPaths
+) -> None:
+    with socket.socket() as listener:
+        listener.bind(("127.0.0.1", 0))
+        listener.listen()
+        # The SSL listener comes three ports after the client port.
+        config = broker_config_factory(port=listener.getsockname()[1] - 3)
+
+        with pytest.raises(BrokerError, match="the broker's SSL port"):
+            check_ports_free(config, paths, with_sasl=False, with_tls=True)
+
+
+def test_failed_format_does_not_show_scram_passwords(
+    paths: BrokerPaths, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def fail(command: list[str], *, doing: str, timeout_s: float) -> None:
+        raise BrokerError(f"{doing} failed (exit 1):\nbad argument {command[-1]}")
+
+    monkeypatch.setattr(storage, "run_tool", fail)
+
+    with pytest.raises(BrokerError) as caught:
+        format_storage(
+            "java",
+            paths.data_dir,
+            paths,
+            cluster_id="A" * 22,
+            scram_users={"alice": "alice-secret"},
+        )
+
+    assert "alice-secret" not in str(caught.value)
+    assert "name=alice,password=******" in str(caught.value)
+    assert caught.value.__cause__ is None
+    assert caught.value.__suppress_context__
 
 
 def test_cluster_id_is_22_urlsafe_chars() -> None:
