@@ -29,10 +29,19 @@ from aiokafka.protocol.metadata import MetadataRequest
 from pydantic import SecretStr
 
 from pipeline.settings import Settings
-from pipeline.topics import ALL, partition_count, topic_name
+from pipeline.topics import ALL, RAW, TopicSpec, partition_count, topic_name
 
-#: Largest record newsline produces or fetches; the local broker accepts as much.
-MAX_RECORD_BYTES = 64 * 1024 * 1024
+#: Largest record newsline produces or fetches, and what each pipeline topic accepts
+#: (``ensure_topics``). Below Kafka's default socket.request.max.bytes (100 MiB),
+#: which the produce request carrying the record must fit in.
+MAX_RECORD_BYTES = 96 * 1024 * 1024
+#: Room in a dead letter for everything but the base64 original: the reason, the
+#: other fields, the JSON around them.
+DEAD_LETTER_SLACK_BYTES = 64 * 1024
+#: Largest record ``articles.raw`` accepts: one whose dead letter, which carries the
+#: value and key base64-encoded (4/3 of their size), still fits in MAX_RECORD_BYTES.
+#: A too_large article must reach the dead letter topic with its bytes, not be lost.
+MAX_INPUT_RECORD_BYTES = (MAX_RECORD_BYTES - DEAD_LETTER_SLACK_BYTES) * 3 // 4
 
 
 def bootstrap_list(settings: Settings) -> list[str]:
@@ -265,7 +274,8 @@ async def ensure_topics(settings: Settings) -> list[str]:
     """Create the pipeline's topics that do not exist yet; returns the ones created.
 
     Created here rather than by broker auto-creation so that they get the configured
-    partition count and compaction, whichever client touches them first.
+    partition count, compaction and record size limit (``topic_configs``), whichever
+    client touches them first. A topic that exists already keeps its configuration.
     """
     admin = AIOKafkaAdminClient(**aiokafka_options(settings))
     await admin.start()
@@ -276,7 +286,7 @@ async def ensure_topics(settings: Settings) -> list[str]:
                 topic_name(settings, spec),
                 num_partitions=partition_count(settings, spec),
                 replication_factor=settings.topic_replication_factor,
-                topic_configs={"cleanup.policy": "compact"} if spec.compacted else {},
+                topic_configs=topic_configs(spec),
             )
             for spec in ALL
             if topic_name(settings, spec) not in existing
@@ -288,3 +298,16 @@ async def ensure_topics(settings: Settings) -> list[str]:
         return [t.name for t in missing]
     finally:
         await admin.close()
+
+
+def topic_configs(spec: TopicSpec) -> dict[str, str]:
+    """A pipeline topic's settings on the cluster.
+
+    ``max.message.bytes`` is set per topic so that the limits hold on any cluster,
+    whatever its brokers' default (1 MB unless raised), the local broker included.
+    """
+    limit = MAX_INPUT_RECORD_BYTES if spec == RAW else MAX_RECORD_BYTES
+    configs = {"max.message.bytes": str(limit)}
+    if spec.compacted:
+        configs["cleanup.policy"] = "compact"
+    return configs
