@@ -50,6 +50,7 @@ _HTML_LANG = re.compile(
 )
 #: How far into the page the <html> tag and a DOCTYPE are looked for.
 HEAD_CHARS = 4096
+_XML_DECLARATION = re.compile(r"\s*<\?xml\b[^>]*>\s*")
 
 
 def extract_page(
@@ -117,6 +118,12 @@ def _depth_limit_hit(html: str) -> str | None:
 
 
 def _as_document(html: str) -> str:
+    # An XML declaration tells nothing a decoded text needs, and trafilatura takes a
+    # page that opens with one for not quite HTML unless it has a <head>, which
+    # XHTML pages may lack: it goes.
+    declaration = _XML_DECLARATION.match(html)
+    if declaration:
+        html = html[declaration.end() :]
     # trafilatura refuses a bare fragment ("<p>One paragraph</p>") as not quite HTML;
     # wrapped in a document it is extracted like any page.
     head = html[:HEAD_CHARS].lower()

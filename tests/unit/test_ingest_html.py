@@ -142,6 +142,21 @@ def test_a_bare_fragment_is_extracted(
     assert article.text == "Kyiv said the soldiers were wounded."
 
 
+def test_an_xhtml_page_with_an_xml_declaration_and_no_head_is_extracted(
+    html_article_factory: Callable[..., RawArticle],
+) -> None:
+    body = "".join(f"<p>{p}</p>" for p in PARAGRAPHS)
+    html = (
+        '<?xml version="1.0" encoding="utf-8"?>\n<!DOCTYPE html PUBLIC '
+        '"-//W3C//DTD XHTML 1.0 Strict//EN" '
+        '"http://www.w3.org/TR/xhtml1/DTD/xhtml1-strict.dtd">\n'
+        f'<html xmlns="http://www.w3.org/1999/xhtml"><body><article>{body}'
+        "</article></body></html>"
+    )
+    article = ingested(html_article_factory(html))
+    assert article.text.startswith("Ukraine has captured")
+
+
 @pytest.mark.parametrize(
     "html",
     [
