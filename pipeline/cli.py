@@ -338,7 +338,8 @@ def _run(args: argparse.Namespace, settings: Settings) -> int:
     from pipeline.run import RunError, run
 
     try:
-        run(settings, _existing(args.paths), out=sys.stdout, timeout=args.timeout)
+        with _kafka_access():
+            run(settings, _existing(args.paths), out=sys.stdout, timeout=args.timeout)
     except RunError as error:
         raise CliError(str(error)) from error
     return 0

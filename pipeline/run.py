@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import IO
 
-from pipeline.kafka import ensure_topics
+from pipeline.kafka import check_access, ensure_topics
 from pipeline.replay import replay
 from pipeline.results import Results, collect, output_offsets
 from pipeline.settings import Settings
@@ -21,7 +21,12 @@ class RunError(Exception):
 def run(
     settings: Settings, paths: Sequence[Path], *, out: IO[str], timeout: float
 ) -> Results:
-    """Replay ``paths`` through a fresh worker and print what the pipeline published."""
+    """Replay ``paths`` through a fresh worker and print what the pipeline published.
+
+    Raises KafkaAccessError first, before a worker starts, when the broker refuses
+    or does not answer.
+    """
+    asyncio.run(check_access(settings))
     asyncio.run(ensure_topics(settings))
     since = asyncio.run(output_offsets(settings))
     log_path = settings.data_dir / "worker.log"

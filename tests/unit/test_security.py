@@ -381,7 +381,9 @@ def test_access_check_reports_every_unreachable_broker(
     assert f"cannot connect to {second}" in message
 
 
-@pytest.mark.parametrize("command", [["tail", "articles.raw"], ["replay", "seeds"]])
+@pytest.mark.parametrize(
+    "command", [["tail", "articles.raw"], ["replay", "seeds"], ["run", "seeds"]]
+)
 def test_cli_prints_one_line_and_exits_2_when_refused(
     command: list[str],
     monkeypatch: pytest.MonkeyPatch,
