@@ -93,7 +93,8 @@ class CpuPool:
         """``[func(item, **kwargs) for item in items]``, computed in the pool."""
         if not items:
             return []
-        return await self._run(partial(_apply_all, func, **kwargs), items)
+        parts = self._submit(partial(_apply_all, func, **kwargs), items, self._pool())
+        return _joined(await asyncio.gather(*parts))
 
     async def map_capped(
         self,
@@ -115,10 +116,18 @@ class CpuPool:
             await self.warm()
         call = partial(_apply_capped, func, cap_s=seconds_per_item, **kwargs)
         budget = self.backstop_s(items, seconds_per_item)
+        executor = self._pool()
+        parts = self._submit(call, items, executor)
+        # The processes to kill are those of the executor that runs the batch, which
+        # by the deadline another caller may have let go (shutdown() then drops its
+        # reference to this map, which stays the processes' live record).
+        processes = executor._processes
         try:
-            return await asyncio.wait_for(self._run(call, items), budget)
+            return _joined(await asyncio.wait_for(asyncio.gather(*parts), budget))
         except TimeoutError:
-            self.kill()
+            self._let_go(executor)
+            for process in list(processes.values()):
+                process.kill()
             raise PoolOverrun(
                 f"a batch of {len(items)} ran past {budget:.0f} s, far beyond its "
                 f"cap of {seconds_per_item:g} s per item; its processes were killed",
@@ -131,36 +140,41 @@ class CpuPool:
         caps = largest * seconds_per_item
         return caps * self.backstop_factor + self.backstop_grace_s
 
-    async def _run(
-        self, call: Callable[[Sequence[T]], list[R]], items: Sequence[T]
-    ) -> list[R]:
+    def _submit(
+        self,
+        call: Callable[[Sequence[T]], list[R]],
+        items: Sequence[T],
+        executor: ProcessPoolExecutor,
+    ) -> list[asyncio.Future[list[R]]]:
         loop = asyncio.get_running_loop()
         chunks = _chunks(items, self.workers)
-        parts = await asyncio.gather(
-            *(loop.run_in_executor(self._pool(), call, chunk) for chunk in chunks)
-        )
-        return [result for part in parts for result in part]
+        return [loop.run_in_executor(executor, call, chunk) for chunk in chunks]
 
-    def shutdown(self) -> None:
-        """Stop the worker processes (waits for running work)."""
+    def shutdown(self, *, wait: bool = True) -> None:
+        """Stop the worker processes once their running work is done; ``wait`` for
+        that. Without waiting, the next call starts new processes meanwhile."""
         if self._executor is not None:
-            self._executor.shutdown()
+            self._executor.shutdown(wait=wait)
             self._executor = None
 
     def kill(self) -> None:
         """Stop the worker processes now, running work and all; the next call starts
         new ones. Work of other callers that was running fails (BrokenProcessPool)."""
-        executor, self._executor = self._executor, None
-        if executor is None:
-            return
-        # shutdown() lets running calls finish, and one stuck in compiled code never
-        # does: only killing its process stops it. Python 3.14 adds
-        # ProcessPoolExecutor.kill_workers(); until then the processes are in the
-        # executor's private map.
-        processes = list(executor._processes.values())
+        executor = self._executor
+        if executor is not None:
+            # shutdown() lets running calls finish, and one stuck in compiled code
+            # never does: only killing its process stops it. Python 3.14 adds
+            # ProcessPoolExecutor.kill_workers(); until then the processes are in
+            # the executor's private map.
+            processes = list(executor._processes.values())
+            self._let_go(executor)
+            for process in processes:
+                process.kill()
+
+    def _let_go(self, executor: ProcessPoolExecutor) -> None:
+        if self._executor is executor:
+            self._executor = None
         executor.shutdown(wait=False, cancel_futures=True)
-        for process in processes:
-            process.kill()
 
 
 def _nothing(item: object) -> None:
@@ -215,6 +229,10 @@ def _call_capped(
 def _time_up(signum: int, frame: FrameType | None) -> None:
     if _armed:
         raise _TimeUp
+
+
+def _joined(parts: Sequence[list[R]]) -> list[R]:
+    return [result for part in parts for result in part]
 
 
 def _chunks(items: Sequence[T], count: int) -> list[Sequence[T]]:

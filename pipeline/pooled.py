@@ -85,7 +85,7 @@ async def compute(
         results = await _map(work, values, seconds_per_item, kwargs)
     except Exception as error:  # a process died or hung: isolate the record
         log.warning("batch failed (%r); retrying one record at a time", error)
-        pool.shutdown()
+        _replace_processes()
         return [
             await _compute_one(work, value, seconds_per_item, kwargs)
             for value in values
@@ -104,9 +104,16 @@ async def _compute_one(
     except PoolOverrun as overrun:  # the pool has killed the process already
         return timed_out(overrun.seconds_per_item, killed=True)
     except Exception as error:
-        pool.shutdown()
+        _replace_processes()
         return crashed(error)
     return _unless_overrun(result)
+
+
+def _replace_processes() -> None:
+    # A broken pool takes no more work. Not waited for: the pool is shared, and
+    # another stage's work may still be running in it, stuck even, until its own
+    # caller's backstop kills it; waiting would block the event loop meanwhile.
+    pool.shutdown(wait=False)
 
 
 async def _map(

@@ -118,6 +118,23 @@ async def test_a_batch_stuck_past_the_backstop_has_its_processes_killed(
     assert await pool.map_capped(_hangs_on_zero, [5], seconds_per_item=CAP_S) == [5]
 
 
+async def test_the_backstop_kills_the_processes_it_ran_on_after_a_let_go(
+    pool: CpuPool,
+) -> None:
+    await pool.warm()
+    processes = list(pool._pool()._processes.values())
+    batch = asyncio.create_task(
+        pool.map_capped(_hangs_on_zero, [0], seconds_per_item=CAP_S)
+    )
+    await asyncio.sleep(0.5)
+    pool.shutdown(wait=False)  # as another stage's crash path does
+    assert await pool.map(_square, [2]) == [4]  # new processes serve others
+    with pytest.raises(PoolOverrun):
+        await batch
+    await asyncio.sleep(0.5)
+    assert not any(process.is_alive() for process in processes)
+
+
 def test_the_backstop_grows_with_the_largest_chunk() -> None:
     pool = CpuPool(2, backstop_factor=2.0, backstop_grace_s=30.0)
     assert pool.backstop_s([0], 20.0) == 2 * 20.0 + 30.0
