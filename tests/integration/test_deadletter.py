@@ -430,3 +430,29 @@ async def test_a_50_mb_body_is_dead_lettered_with_its_bytes(
     [letter] = outcomes.dead
     assert len(letter.original) == len(huge.value)
     assert worker.alive()
+
+
+async def test_an_article_past_the_time_cap_is_dead_lettered_as_timeout(
+    settings_factory: Callable[..., Settings],
+    worker_factory: Callable[[Settings], WorkerProcess],
+) -> None:
+    # Ingesting 4.5 MB of words takes about 0.4 s, a short article about 1 ms.
+    settings = settings_factory(ingest=IngestLimits(max_seconds_per_article=0.1))
+    worker = worker_factory(settings)
+    await ensure_topics(settings)
+    since = await output_offsets(settings)
+    cases = {
+        "slow": _rejected(
+            _article("slow", "word " * 900_000),
+            "timeout",
+            "0.1-second cap per article (NEWSLINE_INGEST__MAX_SECONDS_PER_ARTICLE)",
+        ),
+        "quick": _article("quick", ENGLISH),
+    }
+    await send_all(settings, list(cases.values()))
+
+    outcomes = await read_outcomes(
+        settings, since, count=len(cases), timeout=120, settle_s=2.0
+    )
+    check_outcomes(settings, cases, outcomes, worker.log_tail())
+    assert worker.alive()
