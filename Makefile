@@ -6,7 +6,7 @@ NEWSLINE := $(BIN)/newsline
 STAMP := $(VENV)/.installed
 
 .DEFAULT_GOAL := help
-.PHONY: help install run test test-unit test-integration lint format typecheck schemas \
+.PHONY: help install run test test-unit test-integration test-faults lint format typecheck schemas \
 	broker-start broker-stop bench clean
 
 help: ## list the targets
@@ -37,6 +37,9 @@ test-unit: install ## unit tests only (no broker)
 
 test-integration: install ## integration tests against a real broker
 	$(BIN)/pytest tests/integration
+
+test-faults: install ## only the fault runs: killed worker, broker restart, rebalance, burst
+	$(BIN)/pytest -m faults tests/integration
 
 lint: install ## ruff and mypy
 	$(BIN)/ruff check .

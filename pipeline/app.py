@@ -8,9 +8,14 @@ dead-letter it (a codec failure inside faust would lose it).
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import Iterable
+from collections.abc import Set as AbstractSet
+from typing import Any
 
 import faust
+from faust.types import TP
+from mode.types.signals import BaseSignalT
 
 from pipeline.codec import encode, encode_key
 from pipeline.cpu import CpuPool
@@ -60,11 +65,28 @@ def declare_topic(app: faust.App, settings: Settings, spec: TopicSpec) -> faust.
     )
 
 
+log = logging.getLogger(__name__)
+
 settings = get_settings()
 app = create_app(settings)
 # Processes load their models when they start rather than on a first article.
 pool = CpuPool(settings.process_workers, initializer=load_models)
 channels = {spec.name: declare_topic(app, settings, spec) for spec in ALL}
+
+
+@app.on_partitions_assigned.connect
+async def _log_assignment(
+    _app: Any, /, *args: Any, signal: BaseSignalT[Any], **kwargs: Any
+) -> None:
+    """Logs the partitions this worker now consumes: after a rebalance, the first
+    thing an operator asks is which worker has which partitions."""
+    assigned: AbstractSet[TP] = args[0]  # the signal's one argument
+    consumed = sorted(
+        f"{tp.topic}[{tp.partition}]"
+        for tp in assigned
+        if not tp.topic.endswith("-changelog")
+    )
+    log.info("consuming %d partitions: %s", len(consumed), ", ".join(consumed))
 
 
 async def publish(outputs: Iterable[Output], *, wait: bool = True) -> None:

@@ -6,6 +6,7 @@ import asyncio
 import time
 from collections.abc import Collection
 from dataclasses import dataclass, field
+from typing import TypeVar
 
 from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
@@ -26,11 +27,17 @@ from schemas import Claim, DeadLetter, EnrichedArticle
 from schemas.corroborate import ClaimCluster, FigureComparison
 
 Offsets = dict[TopicPartition, int]
+T = TypeVar("T")
 
 
 @dataclass
 class Results:
-    """The outcome records seen per article_id (the last one wins on redelivery)."""
+    """The outcome records seen per article_id (the last one wins on redelivery).
+
+    ``changed`` names the articles, claims and comparisons whose redelivered copy
+    differed from an earlier one: at-least-once delivery promises identical copies.
+    Clusters are left out, as a cluster's record changes when a claim joins it.
+    """
 
     enriched: dict[str, EnrichedArticle] = field(default_factory=dict)
     claims: dict[str, Claim] = field(default_factory=dict)
@@ -38,6 +45,9 @@ class Results:
     comparisons: dict[str, FigureComparison] = field(default_factory=dict)
     dead: dict[str, DeadLetter] = field(default_factory=dict)
     dead_without_id: list[DeadLetter] = field(default_factory=list)
+    changed: set[str] = field(default_factory=set)
+    #: Records that repeated an article, claim, comparison or dead letter already read.
+    copies: int = 0
 
     def done(self) -> set[str]:
         """article_ids that reached an outcome, with their claims and clusters read."""
@@ -157,19 +167,32 @@ def _complete(results: Results, wanted: set[str], anonymous: int) -> bool:
 def _add(results: Results, settings: Settings, topic: str, value: bytes) -> None:
     if topic == topic_name(settings, ENRICHED):
         article = decode(EnrichedArticle, value)
-        results.enriched[article.article_id] = article
+        _keep(results, results.enriched, article.article_id, article)
     elif topic == topic_name(settings, CLAIMS):
         claim = decode(Claim, value)
-        results.claims[claim.claim_id] = claim
+        _keep(results, results.claims, claim.claim_id, claim)
     elif topic == topic_name(settings, CLUSTERS):
         cluster = decode(ClaimCluster, value)
         results.clusters[cluster.cluster_id] = cluster
     elif topic == topic_name(settings, CONFLICTS):
         comparison = decode(FigureComparison, value)
-        results.comparisons[comparison.comparison_id] = comparison
+        _keep(results, results.comparisons, comparison.comparison_id, comparison)
     elif topic == topic_name(settings, DEADLETTER):
         letter = decode(DeadLetter, value)
         if letter.article_id is None:
             results.dead_without_id.append(letter)
         else:
-            results.dead[letter.article_id] = letter
+            # ``time`` says when the letter was written: a redelivery may differ there.
+            earlier = results.dead.get(letter.article_id)
+            if earlier is not None:
+                earlier = earlier.model_copy(update={"time": letter.time})
+                results.dead[letter.article_id] = earlier
+            _keep(results, results.dead, letter.article_id, letter)
+
+
+def _keep(results: Results, seen: dict[str, T], key: str, record: T) -> None:
+    earlier = seen.get(key)
+    results.copies += earlier is not None
+    if earlier is not None and earlier != record:
+        results.changed.add(key)
+    seen[key] = record
