@@ -21,7 +21,7 @@ from pipeline.claims import claims_record
 from pipeline.codec import encode, encode_key
 from pipeline.corpus import SourceRecord, plan
 from pipeline.corroborate import Corroborator
-from pipeline.cpu import CpuPool
+from pipeline.cpu import CpuPool, Overrun
 from pipeline.deadletter import Origin
 from pipeline.dedupe import DedupeIndex, OrderedKeys, fingerprint_record
 from pipeline.flow import (
@@ -32,6 +32,7 @@ from pipeline.flow import (
     route_decided,
     route_fingerprint,
     route_ingest,
+    timed_out,
 )
 from pipeline.ingest import ingest_record
 from pipeline.models import load_models
@@ -122,11 +123,23 @@ class _Stages:
     async def _pooled(
         self, work: Callable[..., Any], route: Any, inputs: list[Input], **kwargs: Any
     ) -> list[Output]:
-        results = await self.pool.map(work, [i.value for i in inputs], **kwargs)
+        # The worker's cap per article holds here too, so a page that times out
+        # in the service times out offline, and the two stay record-for-record.
+        results = await self.pool.map_capped(
+            work,
+            [i.value for i in inputs],
+            seconds_per_item=self.settings.ingest.max_seconds_per_article,
+            **kwargs,
+        )
         return [
             out
             for i, result in zip(inputs, results, strict=True)
-            for out in route(result, value=i.value, key=i.key, origin=i.origin)
+            for out in route(
+                timed_out(result.seconds) if isinstance(result, Overrun) else result,
+                value=i.value,
+                key=i.key,
+                origin=i.origin,
+            )
         ]
 
     def _inputs(self, outputs: Sequence[Output], spec: TopicSpec) -> list[Input]:
@@ -144,8 +157,11 @@ class _Stages:
 
     def _decide(self, output: Output) -> Outputs:
         assert isinstance(output.record, DedupeRequest)
+        decided = self.index.decide(output.record, seen_at=datetime.now(UTC))
+        # A refusal's dead letter carries the request, as the worker's decider does.
+        given = self._as_input(output)
         return route_decided(
-            self.index.decide(output.record, seen_at=datetime.now(UTC))
+            decided, value=given.value, key=given.key, origin=given.origin
         )
 
 

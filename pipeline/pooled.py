@@ -49,18 +49,22 @@ async def run_pooled(
 ) -> None:
     """Consume ``stream``: ``work(value, **kwargs)`` in the pool, then route.
 
-    With ``seconds_per_item``, a record whose work runs longer is a ``timeout``
-    rejection (see ``compute``).
+    A record whose work runs longer than ``seconds_per_item`` (by default the
+    per-article cap, ``settings.ingest.max_seconds_per_article``) is a ``timeout``
+    rejection (see ``compute``): every pooled stage is capped, as in ``extract``.
     """
+    cap = (
+        settings.ingest.max_seconds_per_article
+        if seconds_per_item is None
+        else seconds_per_item
+    )
     # take_events is on faust.Stream but missing from the StreamT interface.
     batches = stream.take_events(  # type: ignore[attr-defined]
         settings.batch_size, within=settings.batch_within_s
     )
     async for events in batches:
         values = [event.value for event in events]
-        results = await compute(
-            work, values, seconds_per_item=seconds_per_item, **kwargs
-        )
+        results = await compute(work, values, seconds_per_item=cap, **kwargs)
         pairs = zip(events, results, strict=True)
         await publish(
             [out for event, result in pairs for out in _route(route, event, result)]

@@ -37,7 +37,10 @@ class IngestLimits(BaseModel):
     max_seconds_per_article: float = Field(
         default=20.0,
         gt=0,
-        description="Longest ingest of one article; past it the article dead-letters.",
+        description=(
+            "Longest time a stage (ingest, fingerprint, claims) may spend on one"
+            " article; past it the article dead-letters as a timeout."
+        ),
     )
 
 

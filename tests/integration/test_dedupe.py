@@ -14,7 +14,9 @@ from pipeline.settings import Settings
 from pipeline.supervise import WorkerProcess
 from pipeline.topics import RAW, topic_name
 
-TIMEOUT = 120.0
+# Generous: a restarted worker first recovers its tables from the changelogs, which
+# takes longer on a loaded machine.
+TIMEOUT = 240.0
 
 
 def _record(article_id: str, body: str) -> bytes:
