@@ -24,6 +24,7 @@ from pipeline.corroborate.records import (
     figure_key,
     figures_key,
     term_key,
+    text_key,
 )
 from pipeline.corroborate.terms import entity_key
 from pipeline.settings import CorroborateSettings
@@ -64,7 +65,11 @@ class Decision:
         """Put the claim in its cluster; compare its figures with earlier ones."""
         figures = read_figures(claim)
         claim_profile = profile(claim, figures)
-        cluster = self._best_cluster(claim_profile) or self._found(claim)
+        cluster = (
+            self._twin_cluster(claim)
+            or self._best_cluster(claim_profile)
+            or self._found(claim)
+        )
         self.changed.setdefault(cluster["cluster_id"], cluster)
         self._join(cluster, claim, claim_profile)
         self.assigned.append([claim.claim_id, cluster["cluster_id"]])
@@ -78,6 +83,20 @@ class Decision:
             self._state[cluster_key(cluster_id)] = cluster
 
     # Grouping
+
+    def _twin_cluster(self, claim: Claim) -> ClusterRecord | None:
+        """The live cluster that already holds this very text, if any.
+
+        A claim is scored against a cluster's founding and latest members only, so
+        without this a word-for-word copy could join another cluster that scores
+        higher by then, and which cluster the two copies share would depend on the
+        order they arrived in (on several partitions, not fixed).
+        """
+        for cluster_id in self._state.get(text_key(claim.text)) or []:
+            cluster = self._cluster(cluster_id)
+            if cluster is not None:
+                return cluster
+        return None
 
     def _best_cluster(self, claim: ClaimProfile) -> ClusterRecord | None:
         best: tuple[float, str] | None = None
@@ -135,6 +154,10 @@ class Decision:
         cluster["first_seen"] = min(cluster["first_seen"], self._time)
         cluster["updated"] = max(cluster["updated"], self._time)
         self._post(cluster, claim_profile.index_terms())
+        twin = text_key(claim.text)
+        self._state[twin] = [cluster["cluster_id"]]
+        if twin not in cluster["terms"]:
+            cluster["terms"].append(twin)
 
     def _post(self, cluster: ClusterRecord, terms: list[str]) -> None:
         """File the cluster last in each term's posting list; the oldest fall off."""

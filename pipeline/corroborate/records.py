@@ -9,6 +9,8 @@ Values are plain JSON, as in a faust table with the JSON serializer.
 - ``a:<article_id>``: the ArticleRecord: what the article was told, for redelivery.
 - ``k:<cluster_id>``: the ClusterRecord: members, their profiles, their figures.
 - ``t:<term>``: the latest clusters (ids) holding a term: the candidate index.
+- ``x:<digest>``: ``[cluster_id]``, the latest cluster holding a claim of exactly this
+  text (case and spacing aside): where a word-for-word copy goes.
 - ``g:<claim_id>#<index>``: a FigureRecord.
 - ``f:<category>``: the latest figures (keys) counting a category, across clusters.
 
@@ -17,6 +19,7 @@ Values are plain JSON, as in a faust table with the JSON serializer.
 
 from __future__ import annotations
 
+import hashlib
 from typing import Any, TypedDict
 
 __all__ = [
@@ -30,6 +33,7 @@ __all__ = [
     "figure_key",
     "figures_key",
     "term_key",
+    "text_key",
 ]
 
 #: ``[claim_id, terms, entities, fate categories]``: what a new claim is scored on.
@@ -99,6 +103,11 @@ def cluster_key(cluster_id: str) -> str:
 
 def term_key(term: str) -> str:
     return f"t:{term}"
+
+
+def text_key(text: str) -> str:
+    words = " ".join(text.casefold().split())
+    return "x:" + hashlib.sha256(words.encode()).hexdigest()[:24]
 
 
 def figure_key(claim_id: str, index: int) -> str:

@@ -10,7 +10,8 @@ and broker-restart runs check that. A rebalance needs several partitions, and th
 the order in which articles reach the deciders varies from run to run, with or
 without a fault, and so do verdicts at the margin: which of two copies came first,
 which of two similar clusters a claim joins. The rebalance run checks the verdicts
-in a form that does not depend on that order.
+in a form that does not depend on that order (a word-for-word copy of a claim
+always joins its original's cluster, whichever came first).
 """
 
 from __future__ import annotations
@@ -281,6 +282,11 @@ def _assert_verdicts_match(
         assert got == expected, (copy, original, got, expected)
     # A sentence seen k times has k - 1 later copies, in whatever order they came.
     assert _repeats(results) == _repeats(reference)
+    # A claim and its word-for-word copy share a cluster, whichever came first.
+    for copy, original in stream.exact.items():
+        ours = [c.cluster_id for c in results.enriched[copy].claims]
+        theirs = [c.cluster_id for c in results.enriched[original].claims]
+        assert ours == theirs, (copy, original)
     texts = {i: [c.text for c in a.claims] for i, a in reference.enriched.items()}
     assert {i: [c.text for c in a.claims] for i, a in results.enriched.items()} == (
         texts

@@ -342,3 +342,20 @@ def test_a_cluster_outlives_its_first_member(
     )
     (cluster,) = fourth.clusters
     assert [m.article_id for m in cluster.members] == ["b", "c", "d"]
+
+
+def test_a_word_for_word_copy_joins_its_original_cluster(
+    article_factory: ArticleFactory,
+) -> None:
+    # At the highest threshold only an identical profile would join by score; the
+    # copy below differs in its entities (another outlet's tagger), so it reaches
+    # the first cluster through its text alone, case and spacing aside.
+    strict = Corroborator(
+        {}, OrderedKeys(), settings=SETTINGS.model_copy(update={"threshold": 1.0})
+    )
+    first = strict.corroborate(article_factory("a", claim(CAPTURE)), seen_at=T0)
+    copy = claim("  " + CAPTURE.upper().replace(" ", "  "), entities=(RUSSIA,))
+    second = strict.corroborate(article_factory("b", copy), seen_at=T0)
+    other = strict.corroborate(article_factory("c", claim(PARAPHRASES[0])), seen_at=T0)
+    assert cluster_ids(first) == cluster_ids(second)
+    assert cluster_ids(other) != cluster_ids(first)
