@@ -24,4 +24,4 @@ from pipeline.topics import DEDUPED
 
 @app.agent(channels[DEDUPED.name])
 async def claims(stream: faust.StreamT[bytes]) -> None:
-    await run_pooled(stream, claims_record, route_claims)
+    await run_pooled(stream, claims_record, route_claims, stage="claims")

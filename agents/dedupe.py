@@ -53,7 +53,11 @@ index = DedupeIndex(
 @app.agent(channels[CLEAN.name])
 async def fingerprint(stream: faust.StreamT[bytes]) -> None:
     await run_pooled(
-        stream, fingerprint_record, route_fingerprint, settings=settings.dedupe
+        stream,
+        fingerprint_record,
+        route_fingerprint,
+        stage="fingerprint",
+        settings=settings.dedupe,
     )
 
 

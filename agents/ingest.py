@@ -30,6 +30,7 @@ async def ingest(stream: faust.StreamT[bytes]) -> None:
         stream,
         ingest_record,
         route_ingest,
+        stage="ingest",
         seconds_per_item=settings.ingest.max_seconds_per_article,
         limits=settings.ingest,
     )

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import Iterable
 from collections.abc import Set as AbstractSet
 from typing import Any
@@ -17,9 +18,10 @@ import faust
 from faust.types import TP
 from mode.types.signals import BaseSignalT
 
+from pipeline import metrics
 from pipeline.codec import encode, encode_key
 from pipeline.cpu import CpuPool
-from pipeline.flow import Output
+from pipeline.flow import Outputs
 from pipeline.kafka import MAX_RECORD_BYTES, bootstrap_list, faust_credentials
 from pipeline.models import load_models
 from pipeline.settings import Settings, get_settings
@@ -73,6 +75,12 @@ app = create_app(settings)
 pool = CpuPool(settings.process_workers, initializer=load_models)
 channels = {spec.name: declare_topic(app, settings, spec) for spec in ALL}
 
+#: Seconds between samples of the consumer lag gauge.
+LAG_SAMPLE_INTERVAL_S = 5.0
+
+#: What a stage publishes for one record it consumed: that event, and the outputs.
+Reply = tuple[faust.EventT[bytes], Outputs]
+
 
 @app.on_partitions_assigned.connect
 async def _log_assignment(
@@ -89,19 +97,55 @@ async def _log_assignment(
     log.info("consuming %d partitions: %s", len(consumed), ", ".join(consumed))
 
 
-async def publish(outputs: Iterable[Output], *, wait: bool = True) -> None:
-    """Produce outputs; with ``wait``, until the brokers have them all (acks=all).
+async def publish(replies: Iterable[Reply], *, stage: str, wait: bool = True) -> None:
+    """Produce each reply's outputs; with ``wait``, until the brokers have them all
+    (acks=all). Counts them in the metrics of ``stage``.
 
     Sent with ``force=True`` rather than attached to the current event: attached
     messages wait for the next offset commit, which adds seconds of latency. Without
     ``wait`` delivery is still complete before any offset is committed, since faust
-    flushes the producer first.
+    flushes the producer first. Every output carries the raw record's timestamp on
+    to the next stage (``metrics.RAW_TIMESTAMP_HEADER``).
     """
-    pending = [
-        await channels[out.topic.name].send(
-            key=encode_key(out.key), value=encode(out.record), force=True
+    pending = []
+    for event, outputs in replies:
+        message = event.message
+        raw_ms = metrics.raw_timestamp_ms(message.headers, message.timestamp)
+        headers = metrics.raw_timestamp_headers(raw_ms)
+        for out in outputs:
+            channel = channels[out.topic.name]
+            key, value = encode_key(out.key), encode(out.record)
+            # A list of its own per record: faust may add to the headers it is given.
+            sent = channel.send(key=key, value=value, headers=list(headers), force=True)
+            pending.append(await sent)
+        metrics.record_outputs(
+            stage, outputs, raw_timestamp_ms=raw_ms, now_s=time.time()
         )
-        for out in outputs
-    ]
     if wait:
         await asyncio.gather(*pending)
+
+
+@app.page("/metrics")
+async def serve_metrics(
+    view: faust.web.View, request: faust.web.Request
+) -> faust.web.Response:
+    """This worker's metrics in the Prometheus text format."""
+    body, content_type = metrics.exposition()
+    # Through the headers: aiohttp refuses a content_type argument with a charset.
+    return view.bytes(body, headers={"Content-Type": content_type})
+
+
+@app.timer(LAG_SAMPLE_INTERVAL_S)  # type: ignore[untyped-decorator]  # faust: untyped
+async def sample_lag() -> None:
+    """Refresh the consumer lag gauge from the partitions this worker consumes."""
+    topics = {topic_name(settings, spec): spec.name for spec in ALL}
+    consumer = app.consumer
+    # faust keeps the offsets it committed in this private map of its Consumer (not
+    # declared on ConsumerT); asking the broker every few seconds costs a round trip.
+    committed = consumer._committed_offset  # type: ignore[attr-defined]
+    try:
+        lag = await metrics.sample_lag(consumer, committed, topics)
+    except Exception as error:  # a rebalance mid-sample, say: the next one will do
+        log.debug("consumer lag not sampled: %r", error)
+        return
+    metrics.set_lag(lag)

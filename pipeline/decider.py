@@ -17,6 +17,7 @@ from typing import Any
 
 import faust
 
+from pipeline import metrics
 from pipeline.app import app, publish
 from pipeline.flow import Outputs, route_rejection
 from pipeline.ingest import Rejection
@@ -43,11 +44,17 @@ async def run_decider(
     *,
     stage: str,
 ) -> None:
-    """Decide every record of ``stream`` in order; sweep expired state now and then."""
+    """Decide every record of ``stream`` in order; sweep expired state now and then.
+
+    ``stage`` names the stage in dead letters and in the metrics."""
     swept = time.monotonic()
     async for event in stream.events():
+        metrics.count_in(stage, 1)
+        started = time.perf_counter()
         result = decide(event.value, datetime.now(UTC))
-        await publish(_outputs(event, result, stage), wait=False)
+        metrics.observe_article(stage, time.perf_counter() - started)
+        reply = (event, _outputs(event, result, stage))
+        await publish([reply], stage=stage, wait=False)
         if time.monotonic() - swept > EXPIRY_INTERVAL_S:
             expire(datetime.now(UTC))
             swept = time.monotonic()

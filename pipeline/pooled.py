@@ -9,11 +9,13 @@ pool process becomes a dead letter of its own; the rest of its batch goes on.
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Callable, Sequence
 from typing import Any, Protocol, TypeVar
 
 import faust
 
+from pipeline import metrics
 from pipeline.app import pool, publish, settings
 from pipeline.cpu import Overrun, PoolOverrun
 from pipeline.deadletter import Origin
@@ -44,6 +46,7 @@ async def run_pooled(
     work: Callable[..., R | Rejection],
     route: Router[R],
     *,
+    stage: str,
     seconds_per_item: float | None = None,
     **kwargs: Any,
 ) -> None:
@@ -52,6 +55,7 @@ async def run_pooled(
     A record whose work runs longer than ``seconds_per_item`` (by default the
     per-article cap, ``settings.ingest.max_seconds_per_article``) is a ``timeout``
     rejection (see ``compute``): every pooled stage is capped, as in ``extract``.
+    ``stage`` names the stage in the metrics (see pipeline.metrics).
     """
     cap = (
         settings.ingest.max_seconds_per_article
@@ -63,12 +67,15 @@ async def run_pooled(
         settings.batch_size, within=settings.batch_within_s
     )
     async for events in batches:
+        metrics.count_in(stage, len(events))
         values = [event.value for event in events]
+        started = time.perf_counter()
         results = await compute(work, values, seconds_per_item=cap, **kwargs)
+        elapsed = time.perf_counter() - started
+        metrics.observe_batch(stage, elapsed, size=len(events))
         pairs = zip(events, results, strict=True)
-        await publish(
-            [out for event, result in pairs for out in _route(route, event, result)]
-        )
+        replies = [(event, _route(route, event, result)) for event, result in pairs]
+        await publish(replies, stage=stage)
 
 
 async def compute(
