@@ -56,11 +56,14 @@ typecheck: install ## mypy strict on the source packages
 schemas: install ## re-export the JSON Schema files under schemas/
 	$(BIN)/python -m schemas.export
 
-bench: install ## print the benchmark figures of every stage
+bench: install ## print every benchmark figure; write docs/benchmarks/ (tables, charts)
 	$(BIN)/python bench/extraction.py
 	$(BIN)/python bench/dedupe.py
 	$(BIN)/python bench/claims.py
 	$(BIN)/python bench/corroborate.py
+	$(BIN)/python bench/offline.py
+	$(BIN)/python bench/growth.py
+	$(BIN)/python bench/throughput.py
 
 clean: ## remove the venv and local state (not the broker's jar cache)
 	rm -rf $(VENV) var out .pytest_cache .mypy_cache .ruff_cache
