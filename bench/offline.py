@@ -56,7 +56,6 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-import trafilatura
 from pyinstrument import Profiler
 from report import OUTPUT, ROOT, bar_chart, command, machine, write_markdown
 
@@ -69,7 +68,7 @@ from pipeline.dedupe import DedupeIndex, OrderedKeys, fingerprint_record
 from pipeline.extract import CHUNK, _Stages
 from pipeline.flow import Output, Outputs
 from pipeline.ingest import ingest_record
-from pipeline.ingest.html import _as_document, _date_params
+from pipeline.ingest.html import run_trafilatura
 from pipeline.models import load_models
 from pipeline.settings import Settings
 from pipeline.topics import DEADLETTER, ENRICHED
@@ -167,14 +166,7 @@ async def start(cores: int, records: list[SourceRecord], pages: list[Page]) -> S
 def extract_with_trafilatura(page: Page) -> int:
     """The extraction ingest makes (same call, same options); its text's length."""
     body, url = page
-    document = trafilatura.bare_extraction(
-        _as_document(body),
-        url=url,
-        with_metadata=True,
-        date_extraction_params=_date_params(),
-        include_comments=False,
-        favor_precision=True,
-    )
+    document = run_trafilatura(body, url=url, with_metadata=True)
     return len(getattr(document, "text", None) or "")
 
 

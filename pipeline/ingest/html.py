@@ -62,17 +62,7 @@ def extract_page(
     per page; the text is the same either way (checked on the benchmark pages).
     """
     try:
-        document = trafilatura.bare_extraction(
-            _as_document(html),
-            url=url,
-            with_metadata=with_metadata,
-            date_extraction_params=_date_params(),
-            include_comments=False,
-            # Precision over recall: navigation text that slips in becomes false
-            # claims downstream. On the benchmark it also scores higher (see
-            # bench/extraction.py).
-            favor_precision=True,
-        )
+        document = run_trafilatura(html, url=url, with_metadata=with_metadata)
     # Anything the extractor raises on a hostile page is that page's problem, not the
     # worker's: it dead-letters with the exception named.
     except Exception as error:
@@ -87,6 +77,22 @@ def extract_page(
         title=document.title or None,
         published_at=_parse_date(document.date),
         declared_language=_declared_language(html),
+    )
+
+
+def run_trafilatura(html: str, *, url: str | None, with_metadata: bool) -> Any:
+    """trafilatura's extraction with our options, as it returns it (a Document, or
+    None); bench/offline.py times this same call as "trafilatura alone"."""
+    return trafilatura.bare_extraction(
+        _as_document(html),
+        url=url,
+        with_metadata=with_metadata,
+        date_extraction_params=_date_params(),
+        include_comments=False,
+        # Precision over recall: navigation text that slips in becomes false
+        # claims downstream. On the benchmark it also scores higher (see
+        # bench/extraction.py).
+        favor_precision=True,
     )
 
 
