@@ -10,6 +10,7 @@ from typing import TypeVar
 
 from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
+from pydantic import BaseModel
 
 from pipeline.codec import decode
 from pipeline.kafka import MAX_RECORD_BYTES, aiokafka_options
@@ -27,7 +28,7 @@ from schemas import Claim, DeadLetter, EnrichedArticle
 from schemas.corroborate import ClaimCluster, FigureComparison
 
 Offsets = dict[TopicPartition, int]
-T = TypeVar("T")
+T = TypeVar("T", bound=BaseModel)
 
 
 @dataclass
@@ -183,16 +184,21 @@ def _add(results: Results, settings: Settings, topic: str, value: bytes) -> None
             results.dead_without_id.append(letter)
         else:
             # ``time`` says when the letter was written: a redelivery may differ there.
-            earlier = results.dead.get(letter.article_id)
-            if earlier is not None:
-                earlier = earlier.model_copy(update={"time": letter.time})
-                results.dead[letter.article_id] = earlier
-            _keep(results, results.dead, letter.article_id, letter)
+            _keep(results, results.dead, letter.article_id, letter, ignore={"time"})
 
 
-def _keep(results: Results, seen: dict[str, T], key: str, record: T) -> None:
+def _keep(
+    results: Results,
+    seen: dict[str, T],
+    key: str,
+    record: T,
+    *,
+    ignore: set[str] | None = None,
+) -> None:
     earlier = seen.get(key)
     results.copies += earlier is not None
-    if earlier is not None and earlier != record:
+    if earlier is not None and earlier.model_dump(exclude=ignore) != record.model_dump(
+        exclude=ignore
+    ):
         results.changed.add(key)
     seen[key] = record
