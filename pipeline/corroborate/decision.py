@@ -4,6 +4,10 @@ Claims are placed one at a time, in article order, so a later claim of the same
 article may join a cluster an earlier one founded. A placement is a few dozen
 single-key lookups: the candidate clusters come from the posting lists of the
 claim's terms, the best few by shared terms are scored on their members' profiles.
+
+Every key is written at most once per article (``StagedWrites``), and a posting
+list is rewritten only when the cluster is new to its recent half: in the service
+each write is a changelog record, and posting lists were most of those bytes.
 """
 
 from __future__ import annotations
@@ -28,6 +32,7 @@ from pipeline.corroborate.records import (
 )
 from pipeline.corroborate.terms import entity_key
 from pipeline.settings import CorroborateSettings
+from pipeline.staging import StagedWrites
 from schemas import Claim, EnrichedArticle
 from schemas.corroborate import ClusterMember, FigureComparison
 
@@ -47,7 +52,7 @@ class Decision:
         seq: int,
         oldest: float,
     ) -> None:
-        self._state = state
+        self._state = StagedWrites(state)
         self._article = article
         self._settings = settings
         self._time = time
@@ -78,9 +83,11 @@ class Decision:
                 self._compare_figure(claim, figure, cluster)
 
     def flush(self) -> None:
-        """Write the changed clusters back (a table keeps only what is assigned)."""
+        """Write the changed clusters back (a table keeps only what is assigned),
+        then every write of the decision to the store, each key once."""
         for cluster_id, cluster in self.changed.items():
             self._state[cluster_key(cluster_id)] = cluster
+        self._state.commit()
 
     # Grouping
 
@@ -155,17 +162,25 @@ class Decision:
         cluster["updated"] = max(cluster["updated"], self._time)
         self._post(cluster, claim_profile.index_terms())
         twin = text_key(claim.text)
-        self._state[twin] = [cluster["cluster_id"]]
+        if self._state.get(twin) != [cluster["cluster_id"]]:
+            self._state[twin] = [cluster["cluster_id"]]
         if twin not in cluster["terms"]:
             cluster["terms"].append(twin)
 
     def _post(self, cluster: ClusterRecord, terms: list[str]) -> None:
-        """File the cluster last in each term's posting list; the oldest fall off."""
+        """File the cluster last in each term's posting list; the oldest fall off.
+
+        A cluster already in the newer half of a list stays where it is: it is
+        still far from falling off, and rewriting the list would cost a changelog
+        record of the whole list for nothing."""
         cluster_id = cluster["cluster_id"]
+        limit = self._settings.max_postings
         for term in terms:
             key = term_key(term)
-            holders = [h for h in self._state.get(key) or [] if h != cluster_id]
-            self._state[key] = [*holders, cluster_id][-self._settings.max_postings :]
+            held: list[str] = self._state.get(key) or []
+            if cluster_id not in held[-((limit + 1) // 2) :]:
+                holders = [h for h in held if h != cluster_id]
+                self._state[key] = [*holders, cluster_id][-limit:]
             if key not in cluster["terms"]:
                 cluster["terms"].append(key)
 

@@ -359,3 +359,33 @@ def test_a_word_for_word_copy_joins_its_original_cluster(
     other = strict.corroborate(article_factory("c", claim(PARAPHRASES[0])), seen_at=T0)
     assert cluster_ids(first) == cluster_ids(second)
     assert cluster_ids(other) != cluster_ids(first)
+
+
+def test_each_key_is_written_once_per_article(
+    article_factory: ArticleFactory,
+) -> None:
+    # Three claims sharing their terms: the posting lists of those terms are
+    # updated by each claim, and each must still reach the store (the changelog)
+    # once, holding all three clusters.
+    store = TableLikeStore()
+    desk = Desk(store)
+    claims = [claim(UNRELATED[0][0]), claim(CAPTURE), claim(PARAPHRASES[2])]
+    desk(article_factory("a", *claims))
+    assert store.writes and max(store.writes.values()) == 1
+    shared = [k for k in store.data if k.startswith("t:") and len(store[k]) > 1]
+    assert shared
+
+
+def test_a_copy_does_not_rewrite_the_posting_lists_it_is_already_in(
+    article_factory: ArticleFactory,
+) -> None:
+    store = TableLikeStore()
+    desk = Desk(store)
+    claims = [claim(CAPTURE), claim(UNRELATED[1][0], entities=UNRELATED[1][1:])]
+    first = desk(article_factory("a", *claims))
+    postings = {k: store.data[k] for k in store.data if k.startswith("t:")}
+    store.writes.clear()
+    copy = desk(article_factory("b", *claims, duplicate_of="a"))
+    assert cluster_ids(copy) == cluster_ids(first)
+    assert postings and not [k for k in store.writes if k.startswith(("t:", "x:"))]
+    assert {k: store.data[k] for k in postings} == postings
