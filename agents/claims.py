@@ -7,6 +7,8 @@ Emits the article with its claims to ``articles.claimed`` (key article_id), the
 corroborate stage's decision log.
 Bad input (a record that does not decode, or one whose processing crashes its
 process) goes to ``articles.deadletter`` with stage "claims".
+An exact copy of one of the last NEWSLINE_CLAIMS__MEMORY_ARTICLES articles gets
+that article's claims with its own ids, without the pool (pipeline.claims.reuse).
 Idempotent: claims are a pure function of the article and claim_id a hash of
 (article_id, sentence index, text), so a redelivered article yields identical records.
 """
@@ -15,8 +17,9 @@ from __future__ import annotations
 
 import faust
 
-from pipeline.app import app, channels
+from pipeline.app import app, channels, settings
 from pipeline.claims import claims_record
+from pipeline.claims.reuse import ClaimsMemory
 from pipeline.flow import route_claims
 from pipeline.pooled import run_pooled
 from pipeline.topics import DEDUPED
@@ -24,4 +27,5 @@ from pipeline.topics import DEDUPED
 
 @app.agent(channels[DEDUPED.name])
 async def claims(stream: faust.StreamT[bytes]) -> None:
-    await run_pooled(stream, claims_record, route_claims, stage="claims")
+    memory = ClaimsMemory(settings.claims.memory_articles)
+    await run_pooled(stream, claims_record, route_claims, stage="claims", memory=memory)

@@ -18,6 +18,7 @@ from typing import Any
 from tqdm import tqdm
 
 from pipeline.claims import claims_record
+from pipeline.claims.reuse import ClaimsMemory, remembered
 from pipeline.codec import encode, encode_key
 from pipeline.corpus import SourceRecord, plan
 from pipeline.corroborate import Corroborator
@@ -88,6 +89,7 @@ class _Stages:
         self.corroborator = Corroborator(
             {}, OrderedKeys(), settings=settings.corroborate
         )
+        self.claims_memory = ClaimsMemory(settings.claims.memory_articles)
 
     async def run(self, records: Sequence[SourceRecord]) -> list[Output]:
         inputs = [
@@ -109,7 +111,10 @@ class _Stages:
             for out in self._decide(logged)
         ]
         claimed = await self._pooled(
-            claims_record, route_claims, self._inputs(decided, DEDUPED)
+            claims_record,
+            route_claims,
+            self._inputs(decided, DEDUPED),
+            memory=self.claims_memory,
         )
         corroborated = [
             out
@@ -121,15 +126,27 @@ class _Stages:
         return [o for o in stages if o.topic in OUTPUTS]
 
     async def _pooled(
-        self, work: Callable[..., Any], route: Any, inputs: list[Input], **kwargs: Any
+        self,
+        work: Callable[..., Any],
+        route: Any,
+        inputs: list[Input],
+        *,
+        memory: ClaimsMemory | None = None,
+        **kwargs: Any,
     ) -> list[Output]:
         # The worker's cap per article holds here too, so a page that times out
         # in the service times out offline, and the two stay record-for-record.
-        results = await self.pool.map_capped(
-            work,
-            [i.value for i in inputs],
-            seconds_per_item=self.settings.ingest.max_seconds_per_article,
-            **kwargs,
+        async def in_pool(values: list[bytes]) -> list[Any]:
+            return await self.pool.map_capped(
+                work,
+                values,
+                seconds_per_item=self.settings.ingest.max_seconds_per_article,
+                **kwargs,
+            )
+
+        values = [i.value for i in inputs]
+        results = await (
+            in_pool(values) if memory is None else remembered(memory, values, in_pool)
         )
         return [
             out

@@ -17,6 +17,7 @@ import faust
 
 from pipeline import metrics
 from pipeline.app import pool, publish, settings
+from pipeline.claims.reuse import ClaimsMemory, remembered
 from pipeline.cpu import Overrun, PoolOverrun
 from pipeline.deadletter import Origin
 from pipeline.flow import Outputs, crashed, timed_out
@@ -48,9 +49,13 @@ async def run_pooled(
     *,
     stage: str,
     seconds_per_item: float | None = None,
+    memory: ClaimsMemory | None = None,
     **kwargs: Any,
 ) -> None:
     """Consume ``stream``: ``work(value, **kwargs)`` in the pool, then route.
+
+    With ``memory``, records it can answer (exact copies of recent articles) skip
+    the pool; it remembers what the pool computes.
 
     A record whose work runs longer than ``seconds_per_item`` (by default the
     per-article cap, ``settings.ingest.max_seconds_per_article``) is a ``timeout``
@@ -70,12 +75,27 @@ async def run_pooled(
         metrics.count_in(stage, len(events))
         values = [event.value for event in events]
         started = time.perf_counter()
-        results = await compute(work, values, seconds_per_item=cap, **kwargs)
+        results = await _compute_batch(work, values, cap, memory, kwargs)
         elapsed = time.perf_counter() - started
         metrics.observe_batch(stage, elapsed, size=len(events))
         pairs = zip(events, results, strict=True)
         replies = [(event, _route(route, event, result)) for event, result in pairs]
         await publish(replies, stage=stage)
+
+
+async def _compute_batch(
+    work: Callable[..., R | Rejection],
+    values: list[bytes],
+    cap: float,
+    memory: ClaimsMemory | None,
+    kwargs: dict[str, Any],
+) -> Sequence[Any]:
+    async def in_pool(todo: list[bytes]) -> list[R | Rejection]:
+        return await compute(work, todo, seconds_per_item=cap, **kwargs)
+
+    if memory is None:
+        return await in_pool(values)
+    return await remembered(memory, values, in_pool)
 
 
 async def compute(

@@ -76,6 +76,21 @@ class DedupeSettings(BaseModel):
         return self.bands * self.rows
 
 
+class ClaimsSettings(BaseModel):
+    """The claims stage."""
+
+    model_config = ConfigDict(frozen=True)
+
+    memory_articles: int = Field(
+        default=512,
+        ge=0,
+        description=(
+            "Recent articles whose claims an exact copy reuses instead of being"
+            " parsed again (per worker); 0 parses every article."
+        ),
+    )
+
+
 class CorroborateSettings(BaseModel):
     """Grouping claims about the same fact, and comparing their figures."""
 
@@ -199,6 +214,7 @@ class Settings(BaseSettings):
     )
     ingest: IngestLimits = IngestLimits()
     dedupe: DedupeSettings = DedupeSettings()
+    claims: ClaimsSettings = ClaimsSettings()
     corroborate: CorroborateSettings = CorroborateSettings()
     broker: LocalBrokerSettings = LocalBrokerSettings()
 

@@ -371,7 +371,8 @@ def test_each_key_is_written_once_per_article(
     desk = Desk(store)
     claims = [claim(UNRELATED[0][0]), claim(CAPTURE), claim(PARAPHRASES[2])]
     desk(article_factory("a", *claims))
-    assert store.writes and max(store.writes.values()) == 1
+    assert store.writes
+    assert max(store.writes.values()) == 1
     shared = [k for k in store.data if k.startswith("t:") and len(store[k]) > 1]
     assert shared
 
@@ -387,5 +388,6 @@ def test_a_copy_does_not_rewrite_the_posting_lists_it_is_already_in(
     store.writes.clear()
     copy = desk(article_factory("b", *claims, duplicate_of="a"))
     assert cluster_ids(copy) == cluster_ids(first)
-    assert postings and not [k for k in store.writes if k.startswith(("t:", "x:"))]
+    assert postings
+    assert not [k for k in store.writes if k.startswith(("t:", "x:"))]
     assert {k: store.data[k] for k in postings} == postings

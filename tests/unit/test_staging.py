@@ -14,10 +14,12 @@ def test_reads_see_writes_before_the_store_does() -> None:
     staged = StagedWrites(store)
     staged["new"] = [1]
     staged["new"] = [1, 2]
-    assert staged["new"] == [1, 2] and staged["kept"] == [1]
+    assert staged["new"] == [1, 2]
+    assert staged["kept"] == [1]
     assert "new" not in store.data
     assert staged.commit() == 1
-    assert store["new"] == [1, 2] and store.writes["new"] == 1
+    assert store["new"] == [1, 2]
+    assert store.writes["new"] == 1
 
 
 def test_deletes_are_staged_too() -> None:
@@ -25,7 +27,8 @@ def test_deletes_are_staged_too() -> None:
     store["gone"] = 1
     staged = StagedWrites(store)
     del staged["gone"]
-    assert "gone" not in staged and staged.get("gone") is None
+    assert "gone" not in staged
+    assert staged.get("gone") is None
     assert "gone" in store.data
     with pytest.raises(KeyError):
         del staged["never"]
