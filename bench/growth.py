@@ -22,7 +22,9 @@ settings (72-hour windows), dict state stores and ``OrderedKeys`` expiry stores,
 both are swept with ``expire`` every 1,000 articles as the agents sweep (timed apart).
 Per-article time is reported over [0, 1k), [9k, 10k) and [99k, 100k), with the
 garbage collector on; RSS, live articles, store keys and their JSON size at the end
-of each window.
+of each window; and what the two state stores were sent per article (records and
+bytes, sweeps included): in the service each write is a changelog record that the
+worker produces and the broker stores.
 
     .venv/bin/python bench/growth.py [--quick] [--corpus DIR] [--spacing S]
         [--claims N]
@@ -49,7 +51,7 @@ import re
 import statistics
 import time
 import zlib
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, MutableMapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -260,6 +262,40 @@ class Window:
     state: dict[str, float] = field(default_factory=dict)
     full_collections: int = 0
     collecting: float = 0.0  # seconds in full collections
+    #: per store: [records, bytes] written during the window (changelog records)
+    written: dict[str, list[int]] = field(default_factory=dict)
+
+
+class Changelog(MutableMapping[str, Any]):
+    """A dict store that counts what a faust table would send to its changelog:
+    one record per set (key and JSON value) or delete (key, a tombstone)."""
+
+    def __init__(self) -> None:
+        self.data: dict[str, Any] = {}
+        self.records = 0
+        self.bytes = 0
+
+    def __getitem__(self, key: str) -> Any:
+        return self.data[key]
+
+    def __setitem__(self, key: str, value: Any) -> None:
+        self.records += 1
+        self.bytes += len(key) + len(orjson.dumps(value))
+        self.data[key] = value
+
+    def __delitem__(self, key: str) -> None:
+        del self.data[key]
+        self.records += 1
+        self.bytes += len(key)
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.data)
+
+    def __len__(self) -> int:
+        return len(self.data)
+
+    def get(self, key: str, default: Any = None) -> Any:
+        return self.data.get(key, default)  # one lookup, as a table's get
 
 
 class Stream:
@@ -267,9 +303,9 @@ class Stream:
 
     def __init__(self, synthesis: Synthesis, settings: Settings) -> None:
         self.synthesis = synthesis
-        self.dedupe_state: dict[str, Any] = {}
+        self.dedupe_state = Changelog()
         self.dedupe_expiry = OrderedKeys()
-        self.corroborate_state: dict[str, Any] = {}
+        self.corroborate_state = Changelog()
         self.corroborate_expiry = OrderedKeys()
         self.index = DedupeIndex(
             self.dedupe_state, self.dedupe_expiry, settings=settings.dedupe
@@ -314,6 +350,11 @@ class Stream:
         if window is not None:
             window.sweeps.append(time.perf_counter() - started)
 
+    def written(self) -> dict[str, list[int]]:
+        """Changelog records and bytes sent so far, per state store."""
+        stores = {"dedupe": self.dedupe_state, "corroborate": self.corroborate_state}
+        return {name: [s.records, s.bytes] for name, s in stores.items()}
+
     def measure(self, window: Window) -> None:
         """The state at the end of ``window``."""
         window.state = {
@@ -354,7 +395,7 @@ def rss_mb() -> float:
     return resident_pages * os.sysconf("SC_PAGE_SIZE") / 2**20
 
 
-def json_mb(store: dict[str, Any]) -> float:
+def json_mb(store: Changelog) -> float:
     """Keys and values as JSON, as a faust table would write them to RocksDB."""
     size = sum(len(key) + len(orjson.dumps(value)) for key, value in store.items())
     return size / 2**20
@@ -366,8 +407,13 @@ def run(stream: Stream, checkpoints: Sequence[int]) -> Iterator[Window]:
         started = time.perf_counter()
         stream.feed(end - WINDOW)
         window = Window(end)
+        before = stream.written()
         with full_collections(window):
             stream.feed(end, window)
+        window.written = {
+            name: [now - then for now, then in zip(counts, before[name], strict=True)]
+            for name, counts in stream.written().items()
+        }
         stream.measure(window)
         show(window, time.perf_counter() - started)
         yield window
@@ -408,7 +454,15 @@ def show(window: Window, seconds: float) -> None:
         f"articles, {state['dedupe_keys']:,.0f} keys, {state['dedupe_mb']:,.1f} MB "
         f"JSON; corroborate {state['corroborate_live']:,.0f} live, "
         f"{state['corroborate_keys']:,.0f} keys, {state['corroborate_mb']:,.1f} MB",
-        flush=True,  # a full run takes minutes: show each window as it ends
+    )
+    # A full run takes minutes: show each window as it ends.
+    print(f"  changelog per article: {_written(window)}", flush=True)
+
+
+def _written(window: Window) -> str:
+    return "; ".join(
+        f"{name} {records / WINDOW:.1f} records, {size / WINDOW / 1024:.1f} KB"
+        for name, (records, size) in window.written.items()
     )
 
 
@@ -421,6 +475,7 @@ HEADERS = (
     "RSS (MB)",
     "dedupe: live articles / keys / JSON MB",
     "corroborate: live articles / keys / JSON MB",
+    "changelog per article: records, KB",
 )
 
 
@@ -437,6 +492,7 @@ def row(window: Window) -> list[object]:
         f"{state['dedupe_mb']:,.1f}",
         f"{state['corroborate_live']:,.0f} / {state['corroborate_keys']:,.0f} / "
         f"{state['corroborate_mb']:,.1f}",
+        _written(window),
     ]
 
 

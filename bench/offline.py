@@ -683,9 +683,10 @@ def note_lines(
         f"{benchmark.pipeline[1].dead_letters} dead letters.",
         f"{seeds.name}: copies after the first are exact duplicates "
         f"({seeds.pipeline[1].exact_duplicates} of {seeds.records} judged so). "
-        "Claims still run on them: `claims_record` parses every English article, "
-        "duplicate or not, and corroborate places their claims (they do not count "
-        "as independent sources).",
+        "Ingest and fingerprint run on them in full (before dedupe decides); the "
+        "claims stage takes their claims from the original instead of parsing "
+        "them (`NEWSLINE_CLAIMS__MEMORY_ARTICLES`), and corroborate places those "
+        "claims (they do not count as independent sources).",
         "`newsline extract` runs the stages one chunk of "
         f"{CHUNK} records at a time: the pool runs ingest, fingerprint and claims, "
         "split in one part per process; dedupe decide and corroborate run in the "
