@@ -144,10 +144,7 @@ class _Stages:
                 **kwargs,
             )
 
-        values = [i.value for i in inputs]
-        results = await (
-            in_pool(values) if memory is None else remembered(memory, values, in_pool)
-        )
+        results = await remembered(memory, [i.value for i in inputs], in_pool)
         return [
             out
             for i, result in zip(inputs, results, strict=True)

@@ -93,8 +93,6 @@ async def _compute_batch(
     async def in_pool(todo: list[bytes]) -> list[R | Rejection]:
         return await compute(work, todo, seconds_per_item=cap, **kwargs)
 
-    if memory is None:
-        return await in_pool(values)
     return await remembered(memory, values, in_pool)
 
 

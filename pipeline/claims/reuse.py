@@ -42,10 +42,11 @@ class ClaimsMemory:
             article = decode(EnrichedArticle, value)
         except ValidationError:
             return None  # the stage itself rejects it, with the reason
-        found = self._claims.get(content_key(article))
+        key = content_key(article)
+        found = self._claims.get(key)
         if found is None:
             return None
-        self._claims.move_to_end(content_key(article))
+        self._claims.move_to_end(key)
         self.hits += 1
         return article.model_copy(update={"claims": with_ids(found, article)})
 
@@ -53,18 +54,22 @@ class ClaimsMemory:
         """Keep a stage result's claims, if it is an article (not a rejection)."""
         if not self._entries or not isinstance(result, EnrichedArticle):
             return
-        self._claims[content_key(result)] = result.claims
-        self._claims.move_to_end(content_key(result))
+        key = content_key(result)
+        self._claims[key] = result.claims
+        self._claims.move_to_end(key)
         while len(self._claims) > self._entries:
             self._claims.popitem(last=False)
 
 
 async def remembered(
-    memory: ClaimsMemory,
+    memory: ClaimsMemory | None,
     values: Sequence[bytes],
     compute: Callable[[list[bytes]], Awaitable[list[R]]],
 ) -> list[R | EnrichedArticle]:
-    """``compute`` over the values ``memory`` cannot answer; results in order."""
+    """``compute`` over the values ``memory`` cannot answer (all of them without
+    a memory); results in order."""
+    if memory is None:
+        return list(await compute(list(values)))
     known = [memory.recall(value) for value in values]
     pairs = zip(values, known, strict=True)
     missing = [value for value, article in pairs if article is None]

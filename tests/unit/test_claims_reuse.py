@@ -107,3 +107,16 @@ def test_bad_records_go_to_the_stage_for_their_rejection() -> None:
     memory = ClaimsMemory(8)
     [result] = run(memory, [b"not json"])
     assert not isinstance(result, EnrichedArticle)
+
+
+def test_without_a_memory_every_record_is_computed(seed: EnrichedArticle) -> None:
+    calls: list[int] = []
+
+    async def compute(todo: list[bytes]) -> list[object]:
+        calls.append(len(todo))
+        return [claims_record(value) for value in todo]
+
+    values = [encode(seed), copy_of(seed, "copy")]
+    results = asyncio.run(remembered(None, values, compute))
+    assert calls == [2]
+    assert results[1] == parsed(values[1])
