@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Iterable
+from collections.abc import Awaitable, Iterable
 from collections.abc import Set as AbstractSet
 from typing import Any
 
@@ -53,7 +53,7 @@ def create_app(settings: Settings) -> faust.App:
         # A batch of hostile pages can take a while in the process pool; the consumer
         # must not be thrown out of its group meanwhile.
         broker_max_poll_interval=600.0,
-        broker_session_timeout=60.0,
+        broker_session_timeout=settings.kafka_session_timeout_s,
     )
 
 
@@ -99,17 +99,17 @@ async def _log_assignment(
     log.info("consuming %d partitions: %s", len(consumed), ", ".join(consumed))
 
 
-async def publish(replies: Iterable[Reply], *, stage: str, wait: bool = True) -> None:
-    """Produce each reply's outputs; with ``wait``, until the brokers have them all
-    (acks=all). Counts them in the metrics of ``stage``.
+async def send(replies: Iterable[Reply], *, stage: str) -> list[Awaitable[Any]]:
+    """Hand each reply's outputs to the producer; returns their delivery futures,
+    which resolve once the brokers have them (acks=all). Counts the outputs in the
+    metrics of ``stage``.
 
     Sent with ``force=True`` rather than attached to the current event: attached
-    messages wait for the next offset commit, which adds seconds of latency. Without
-    ``wait`` delivery is still complete before any offset is committed, since faust
-    flushes the producer first. Every output carries the raw record's timestamp on
-    to the next stage (``metrics.RAW_TIMESTAMP_HEADER``).
+    messages wait for the next offset commit, which adds seconds of latency. Every
+    output carries the raw record's timestamp on to the next stage
+    (``metrics.RAW_TIMESTAMP_HEADER``).
     """
-    pending = []
+    pending: list[Awaitable[Any]] = []
     for event, outputs in replies:
         message = event.message
         raw_ms = metrics.raw_timestamp_ms(message.headers, message.timestamp)
@@ -123,8 +123,12 @@ async def publish(replies: Iterable[Reply], *, stage: str, wait: bool = True) ->
         metrics.record_outputs(
             stage, outputs, raw_timestamp_ms=raw_ms, now_s=time.time()
         )
-    if wait:
-        await asyncio.gather(*pending)
+    return pending
+
+
+async def publish(replies: Iterable[Reply], *, stage: str) -> None:
+    """``send``, then wait until the brokers have every output."""
+    await asyncio.gather(*await send(replies, stage=stage))
 
 
 @app.page("/metrics")

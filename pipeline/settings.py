@@ -225,6 +225,16 @@ class Settings(BaseSettings):
         gt=0,
         description="Largest batch of records per partition a worker's producer sends.",
     )
+    # A killed worker keeps its partitions until the group coordinator has not heard
+    # from it for this long; its replacement waits that long before it consumes.
+    # Heartbeats come from the consumer's own thread, so a busy event loop does not
+    # miss them.
+    kafka_session_timeout_s: float = Field(
+        default=60.0,
+        ge=6.0,
+        le=300.0,
+        description="Seconds without a heartbeat before a worker's partitions move.",
+    )
     ingest: IngestLimits = IngestLimits()
     dedupe: DedupeSettings = DedupeSettings()
     claims: ClaimsSettings = ClaimsSettings()
