@@ -28,21 +28,25 @@ from pipeline.app import app, channels, settings
 from pipeline.codec import decode
 from pipeline.corroborate import Corroborator
 from pipeline.decider import EXPIRY_BATCH, log_table, run_decider
+from pipeline.delivery import ChangelogSends
 from pipeline.flow import Outputs, route_corroborated
 from pipeline.ingest import Rejection
 from pipeline.topics import CLAIMED
 from schemas import EnrichedArticle
 
+changelog = ChangelogSends()
 corroborator = Corroborator(
-    log_table("corroborate-state"),
-    log_table("corroborate-expiry"),
+    log_table("corroborate-state", changelog),
+    log_table("corroborate-expiry", changelog),
     settings=settings.corroborate,
 )
 
 
 @app.agent(channels[CLAIMED.name])
 async def corroborate(stream: faust.StreamT[bytes]) -> None:
-    await run_decider(stream, _decide, _expire, stage="corroborate")
+    await run_decider(
+        stream, _decide, _expire, stage="corroborate", changelog=changelog
+    )
 
 
 def _decide(value: bytes, now: datetime) -> Outputs | Rejection:

@@ -39,14 +39,18 @@ from pipeline.app import app, channels, settings
 from pipeline.codec import decode
 from pipeline.decider import EXPIRY_BATCH, log_table, run_decider
 from pipeline.dedupe import DedupeIndex, fingerprint_record
+from pipeline.delivery import ChangelogSends
 from pipeline.flow import Outputs, route_decided, route_fingerprint
 from pipeline.ingest import Rejection
 from pipeline.pooled import run_pooled
 from pipeline.topics import CLEAN, DEDUPE_LOG
 from schemas.dedupe import DedupeRequest
 
+changelog = ChangelogSends()
 index = DedupeIndex(
-    log_table("dedupe-state"), log_table("dedupe-expiry"), settings=settings.dedupe
+    log_table("dedupe-state", changelog),
+    log_table("dedupe-expiry", changelog),
+    settings=settings.dedupe,
 )
 
 
@@ -63,7 +67,7 @@ async def fingerprint(stream: faust.StreamT[bytes]) -> None:
 
 @app.agent(channels[DEDUPE_LOG.name])
 async def decide(stream: faust.StreamT[bytes]) -> None:
-    await run_decider(stream, _decide, _expire, stage="dedupe")
+    await run_decider(stream, _decide, _expire, stage="dedupe", changelog=changelog)
 
 
 def _decide(value: bytes, now: datetime) -> Outputs | Rejection:

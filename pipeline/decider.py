@@ -3,25 +3,36 @@
 Such an agent owns all of a stage's state in faust tables and reads a log topic with
 one partition, so that every decision sees every earlier record in one order. It
 handles one event at a time: table writes belong to the current event, and a decision
-is a few lookups. Outputs are not awaited one by one; faust flushes the producer
-before it commits an offset, so an acknowledged record always has its outputs
-delivered.
+is a few lookups.
+
+Acknowledgement (see pipeline.delivery): an event is acknowledged, and so its offset
+becomes committable, only once its outputs and the changelog records of its table
+writes are all on the brokers. Decisions do not wait for that one by one: the next
+event is decided while the previous ones' records are in flight, and a background task
+acknowledges them in order as they land. A redelivered event (after a crash, before
+its acknowledgement) finds its decision in the tables and yields the same records.
 """
 
 from __future__ import annotations
 
+import asyncio
+import logging
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
 import faust
+from faust.types.tuples import FutureMessage
 
 from pipeline import metrics
-from pipeline.app import app, publish
-from pipeline.flow import Outputs, route_rejection
+from pipeline.app import app, send
+from pipeline.delivery import ChangelogSends, DeliveredAcks
+from pipeline.flow import Outputs, crashed, route_rejection
 from pipeline.ingest import Rejection
 from pipeline.pooled import origin_of
+
+log = logging.getLogger(__name__)
 
 #: Seconds between sweeps of expired state, and records forgotten per sweep (bounded,
 #: so a sweep after a long pause cannot stall the event loop).
@@ -29,12 +40,36 @@ EXPIRY_INTERVAL_S = 60.0
 EXPIRY_BATCH = 10_000
 
 
-def log_table(name: str) -> faust.types.TableT[str, Any]:
-    """A table of a one-partition log's decider: JSON keys and values, partition 0."""
+class _TrackedTable(faust.Table[str, Any]):
+    """A table whose changelog records' delivery futures go to ``sends``."""
+
+    sends: ChangelogSends
+
+    def send_changelog(self, *args: Any, **kwargs: Any) -> FutureMessage:
+        sent: FutureMessage = super().send_changelog(*args, **kwargs)
+        self.sends.add(sent)
+        return sent
+
+
+def log_table(name: str, sends: ChangelogSends) -> faust.types.TableT[str, Any]:
+    """A table of a one-partition log's decider: JSON keys and values, partition 0.
+
+    Its changelog sends are collected by ``sends``, which the decider hands to
+    ``run_decider`` so that an event is acknowledged only after they land."""
     # JSON keys (faust's default for plain types) keep RocksDB's key order, which
     # the expiry sweeps rely on. use_partitioner: with one partition every changelog
     # record goes to partition 0 whatever event is current.
-    return app.Table(name, partitions=1, key_type=str, use_partitioner=True)
+    table = _TrackedTable(
+        app,
+        name=name,
+        beacon=app.tables.beacon,
+        partitions=1,
+        key_type=str,
+        use_partitioner=True,
+    )
+    table.sends = sends
+    app.tables.add(table)
+    return table
 
 
 async def run_decider(
@@ -43,21 +78,59 @@ async def run_decider(
     expire: Callable[[datetime], int],
     *,
     stage: str,
+    changelog: ChangelogSends,
 ) -> None:
     """Decide every record of ``stream`` in order; sweep expired state now and then.
 
-    ``stage`` names the stage in dead letters and in the metrics."""
+    ``changelog`` collects the changelog sends of the tables ``decide`` and
+    ``expire`` write to. ``stage`` names the stage in dead letters and metrics."""
+    # Acknowledged by DeliveredAcks instead, once each event's records are delivered.
+    stream.enable_acks = False
+    acks = DeliveredAcks(stream.ack, _current)
+    acking = asyncio.create_task(_acknowledge(acks))
     swept = time.monotonic()
-    async for event in stream.events():
-        metrics.count_in(stage, 1)
-        started = time.perf_counter()
-        result = decide(event.value, datetime.now(UTC))
-        metrics.observe_article(stage, time.perf_counter() - started)
-        reply = (event, _outputs(event, result, stage))
-        await publish([reply], stage=stage, wait=False)
-        if time.monotonic() - swept > EXPIRY_INTERVAL_S:
-            expire(datetime.now(UTC))
-            swept = time.monotonic()
+    try:
+        async for event in stream.events():
+            metrics.count_in(stage, 1)
+            started = time.perf_counter()
+            result = _decided(decide, event.value, stage)
+            metrics.observe_article(stage, time.perf_counter() - started)
+            if time.monotonic() - swept > EXPIRY_INTERVAL_S:
+                expire(datetime.now(UTC))
+                swept = time.monotonic()
+            written = changelog.take()
+            sent = await send([(event, _outputs(event, result, stage))], stage=stage)
+            await acks.add(event, [*written, *sent])
+    finally:
+        acking.cancel()
+
+
+async def _acknowledge(acks: DeliveredAcks) -> None:
+    try:
+        await acks.run()
+    except Exception as error:
+        # Nothing after the lost record may be acknowledged: stop the worker, so
+        # that its replacement resumes from the last committed offset.
+        await app.crash(error)
+
+
+def _decided(
+    decide: Callable[[bytes, datetime], Outputs | Rejection], value: bytes, stage: str
+) -> Outputs | Rejection:
+    """The decision; a decision that raises is that record's dead letter. An agent
+    that crashed on it would restart past it, and faust would count it as done."""
+    try:
+        return decide(value, datetime.now(UTC))
+    except Exception as error:
+        log.exception(
+            "%s: a decision failed; the record goes to the dead letters", stage
+        )
+        return crashed(error)
+
+
+def _current(event: faust.EventT[bytes]) -> bool:
+    """Whether the event was fetched under the consumer's present assignment."""
+    return event.message.generation_id == app.consumer_generation_id
 
 
 def _outputs(

@@ -150,7 +150,8 @@ def timed_out(seconds: float, *, killed: bool = False) -> Rejection:
 
 
 def crashed(error: BaseException) -> Rejection:
-    """The rejection for an input whose processing crashed its worker process."""
+    """The rejection for an input whose processing raised, or crashed its worker
+    process."""
     return Rejection(
         reason=f"processing failed: {type(error).__name__}: {error}"[:500],
         error_type="processing_failed",
