@@ -151,13 +151,20 @@ class Decision:
             speaker=claim.speaker,
             independent=self._independent(claim),
         )
-        cluster["members"].append(
+        # A redelivered article decided again, after a crash that kept only some of
+        # its first decision's writes, replaces its member instead of adding one.
+        cluster["members"] = [
+            *(
+                m
+                for m in cluster["members"]
+                if m["member"]["claim_id"] != claim.claim_id
+            ),
             MemberRecord(
                 member=member.model_dump(mode="json"),
                 time=self._time,
                 profile=claim_profile.dump(),
-            )
-        )
+            ),
+        ]
         cluster["first_seen"] = min(cluster["first_seen"], self._time)
         cluster["updated"] = max(cluster["updated"], self._time)
         self._post(cluster, claim_profile.index_terms())
