@@ -38,8 +38,8 @@ test-unit: install ## unit tests only (no broker)
 test-integration: install ## integration tests against a real broker
 	$(BIN)/pytest tests/integration
 
-test-faults: install ## only the fault runs: killed worker, broker restart, rebalance, burst
-	$(BIN)/pytest -m faults tests/integration
+test-faults: install ## only the fault runs, kill loops at full length (2,000 articles, 10 kills)
+	NEWSLINE_TEST_KILL_LOOP=long $(BIN)/pytest -m faults tests/integration
 
 lint: install ## ruff and mypy
 	$(BIN)/ruff check .

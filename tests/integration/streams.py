@@ -19,6 +19,8 @@ from pathlib import Path
 import orjson
 import pytest
 
+from pipeline.corpus import plan
+
 CHECKTHAT = (
     Path(__file__).resolve().parents[2]
     / ".."
@@ -27,6 +29,7 @@ CHECKTHAT = (
     / "checkthat2024"
     / "ct24_train.tsv"
 )
+SEEDS = Path(__file__).resolve().parents[2] / "seeds"
 SOURCES = ("wire", "daily", "herald", "post", "times", "gazette", "tribune")
 _START = datetime(2026, 3, 1, 6, 0, tzinfo=UTC)
 _SENTENCES_PER_ARTICLE = 4
@@ -90,6 +93,33 @@ def write_stream(path: Path, count: int, *, prefix: str = "a") -> Stream:
     path.write_bytes(b"".join(orjson.dumps(r) + b"\n" for r in records))
     ids = tuple(r["article_id"] for r in records)
     return Stream(path, ids, exact, near, frozenset(bad))
+
+
+def write_story_stream(path: Path, count: int, *, copies: int) -> Stream:
+    """``write_stream(path, count)`` with ``copies`` copies of each seed article (five
+    outlets' reports of one story) spread evenly among its records, each copy with
+    its own article_id and the publication time of the record before it.
+
+    Every copy joins the same few claim clusters, so the deciders' state for that
+    story grows through the run, as it does when a wire story is carried widely.
+    """
+    base = write_stream(path, count)
+    lines = path.read_bytes().splitlines()
+    seeds = list(plan([SEEDS], repeat=copies))
+    every = max(1, len(lines) // len(seeds))
+    merged: list[bytes] = []
+    ids: list[str] = []
+    for number, line in enumerate(lines):
+        merged.append(line)
+        ids.append(base.ids[number])
+        if number % every == every - 1 and seeds:
+            seed = seeds.pop(0)
+            record = orjson.loads(seed.value)
+            record["published_at"] = orjson.loads(line)["published_at"]
+            merged.append(orjson.dumps(record))
+            ids.append(record["article_id"])
+    path.write_bytes(b"".join(line + b"\n" for line in merged))
+    return Stream(path, tuple(ids), base.exact, base.near, base.bad)
 
 
 def _body(pool: list[str], number: int) -> str:
