@@ -7,14 +7,36 @@ password or a missing CA, and a supervisor that restarts the worker shows the re
 on every attempt. Once running, a lost connection (a broker restart) is retried by
 aiokafka and logged at ERROR in the worker's log, as the pipeline must ride out a
 broker that comes back.
+
+A worker that did not stop cleanly (killed, crashed, its machine lost power) leaves its
+local tables possibly ahead of their changelog topics: a write is applied to RocksDB
+when it is made and reaches the changelog later. faust, restoring, replays the
+changelog from the last record it saw delivered, that record included, over the local
+tables; that can put a key back to an older value, and writes that never reached the
+changelog would stay on this disk only, lost to any later rebuild. The changelog
+itself holds every write of every acknowledged input, in order (see
+pipeline.delivery). So the next worker on that data dir discards the local tables and
+rebuilds them from the changelog, as Kafka Streams does with its stores after an
+unclean shutdown under exactly-once. It takes longer to start; its state is then the
+one every other worker would rebuild.
 """
 
 from __future__ import annotations
 
 import asyncio
+import logging
+import os
+import shutil
+from pathlib import Path
 
 from pipeline.kafka import check_access, ensure_topics
 from pipeline.settings import Settings
+
+log = logging.getLogger(__name__)
+
+#: Present in the data dir while a worker runs on it; left behind by one that did not
+#: stop cleanly.
+RUNNING_MARKER = "worker.running"
 
 
 def run_worker(settings: Settings) -> None:
@@ -31,4 +53,32 @@ def run_worker(settings: Settings) -> None:
     from pipeline.app import app
 
     settings.data_dir.mkdir(parents=True, exist_ok=True)
-    faust.Worker(app, loglevel="INFO", loop=loop).execute_from_commandline()
+    claim_state(settings.data_dir, Path(app.conf.tabledir))
+    try:
+        faust.Worker(app, loglevel="INFO", loop=loop).execute_from_commandline()
+    except SystemExit as stopped:
+        if stopped.code in (0, None):
+            release_state(settings.data_dir)
+        raise
+
+
+def claim_state(data_dir: Path, tables: Path) -> bool:
+    """Mark ``data_dir`` as in use by this worker. If the worker before did not stop
+    cleanly, discard the local tables under ``tables`` first, so that they are rebuilt
+    from their changelog topics; returns whether it did."""
+    marker = data_dir / RUNNING_MARKER
+    unclean = marker.exists()
+    if unclean and tables.exists():
+        log.warning(
+            "the last worker on %s did not stop cleanly: its tables are rebuilt "
+            "from the changelog topics",
+            data_dir,
+        )
+        shutil.rmtree(tables)
+    marker.write_text(f"{os.getpid()}\n")
+    return unclean
+
+
+def release_state(data_dir: Path) -> None:
+    """Mark a clean stop: the next worker keeps the local tables."""
+    (data_dir / RUNNING_MARKER).unlink(missing_ok=True)
