@@ -139,7 +139,10 @@ def assert_order_free(results: Results, stream: Stream, reference: Reference) ->
         got = sorted(_kind(results, i) for i in (copy, original))
         assert got == expected, (copy, original, got, expected)
     # A sentence seen k times has k - 1 later copies, in whatever order they came.
-    assert _repeats(results) == _repeats(reference)
+    repeats, expected_repeats = _repeats(results), _repeats(reference)
+    assert repeats == expected_repeats, (
+        f"{repeats} repeated sentences, not {expected_repeats}"
+    )
     texts = {i: [c.text for c in a.claims] for i, a in reference.enriched.items()}
     assert {i: [c.text for c in a.claims] for i, a in results.enriched.items()} == (
         texts

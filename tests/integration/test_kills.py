@@ -8,13 +8,16 @@ share of the outcomes came out, and start a new worker each time:
 
 - on the same state dir, one partition: every record must equal ``newsline
   extract``'s, since one partition decides in file order as extract does;
+- on the same state dir, four partitions (the default): the verdicts must be
+  extract's in the form that does not depend on arrival order
+  (see ``assert_order_free``);
 - losing the state dir with every kill, four partitions: the worker rebuilds its
-  tables from their changelog topics, and the verdicts must be extract's in the form
-  that does not depend on arrival order (see ``assert_order_free``).
+  tables from their changelog topics, and the verdicts must again be extract's in
+  order-free form.
 
 The stream is CheckThat! articles with designed copies and bad records, and many
 copies of the seed story among them, so the deciders' state grows through the run.
-In both runs every article_id must reach exactly one outcome and every redelivered
+In every run each article_id must reach exactly one outcome and every redelivered
 record must equal the first one. ``make test-faults`` runs the long version
 (NEWSLINE_TEST_KILL_LOOP=long): 2,000 articles and ten kills per run.
 """
@@ -98,6 +101,20 @@ async def test_killed_again_and_again_keeping_its_state(
     )
     results = await _kill_loop(settings, worker_factory, story, rng, keep_state=True)
     assert_same_as_reference(results, story_reference)
+
+
+async def test_killed_again_and_again_on_four_partitions(
+    settings_factory: Callable[..., Settings],
+    worker_factory: Workers,
+    story: Stream,
+    story_reference: Reference,
+    rng: random.Random,
+) -> None:
+    settings = settings_factory(
+        topic_partitions=4, kafka_session_timeout_s=SESSION_TIMEOUT_S
+    )
+    results = await _kill_loop(settings, worker_factory, story, rng, keep_state=True)
+    assert_order_free(results, story, story_reference)
 
 
 async def test_killed_again_and_again_losing_its_state(
