@@ -20,6 +20,7 @@ from mode.types.signals import BaseSignalT
 
 from pipeline import metrics
 from pipeline.codec import encode, encode_key
+from pipeline.consumer import NewslineApp
 from pipeline.cpu import CpuPool
 from pipeline.flow import Outputs
 from pipeline.kafka import MAX_RECORD_BYTES, bootstrap_list, faust_credentials
@@ -29,8 +30,9 @@ from pipeline.topics import ALL, TopicSpec, partition_count, topic_name
 
 
 def create_app(settings: Settings) -> faust.App:
-    """A faust app configured for this deployment."""
-    return faust.App(
+    """A faust app configured for this deployment, with a consumer that delivers
+    every record at least once (see pipeline.consumer)."""
+    return NewslineApp(
         settings.app_id,
         broker=[f"kafka://{server}" for server in bootstrap_list(settings)],
         broker_credentials=faust_credentials(settings),
