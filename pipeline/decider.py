@@ -38,6 +38,8 @@ log = logging.getLogger(__name__)
 #: so a sweep after a long pause cannot stall the event loop).
 EXPIRY_INTERVAL_S = 60.0
 EXPIRY_BATCH = 10_000
+#: Seconds between looks at whether the tables are restored, before a decision.
+RESTORE_POLL_S = 0.05
 
 
 class _TrackedTable(faust.Table[str, Any]):
@@ -91,6 +93,7 @@ async def run_decider(
     swept = time.monotonic()
     try:
         async for event in stream.events():
+            await _tables_restored()
             metrics.count_in(stage, 1)
             started = time.perf_counter()
             result = _decided(decide, event.value, stage)
@@ -103,6 +106,18 @@ async def run_decider(
             await acks.add(event, [*written, *sent])
     finally:
         acking.cancel()
+
+
+async def _tables_restored() -> None:
+    """Return once the tables are restored and no rebalance is under way.
+
+    faust can hand a stream records fetched before it paused the partitions for
+    recovery (see pipeline.consumer); decided then, against half-restored tables,
+    they would get other verdicts than the ones already published for them."""
+    # The recovery service is on faust's TableManager, not on its interface.
+    recovery = app.tables.recovery  # type: ignore[attr-defined]
+    while app.rebalancing or not recovery.completed.is_set():
+        await asyncio.sleep(RESTORE_POLL_S)
 
 
 async def _acknowledge(acks: DeliveredAcks) -> None:
