@@ -19,9 +19,7 @@ The stream is CheckThat! articles with designed copies and bad records, and many
 copies of the seed story among them, so the deciders' state grows through the run.
 In every run each article_id must reach exactly one outcome and every redelivered
 record must equal the first one. ``make test-faults`` runs the long version
-(NEWSLINE_TEST_KILL_LOOP=long): 2,000 articles and ten kills per run. The two
-four-partition loops run only there until faust's recovery stops dropping records
-(docs/reliability.md, "What still loses a record").
+(NEWSLINE_TEST_KILL_LOOP=long): 2,000 articles and ten kills per run.
 """
 
 from __future__ import annotations
@@ -64,14 +62,6 @@ FAST = Plan(articles=300, copies=16, kills=3)
 LONG = Plan(articles=1_500, copies=100, kills=10)
 PLAN = LONG if os.environ.get("NEWSLINE_TEST_KILL_LOOP") == "long" else FAST
 
-#: Why the four-partition loops run only under ``make test-faults`` for now: they
-#: lose a record now and then inside faust, past what the agents can see (see
-#: docs/reliability.md, "What still loses a record").
-FAUST_RECOVERY_LOSS = pytest.mark.skipif(
-    PLAN is not LONG,
-    reason="a known loss in faust's recovery with several partitions; "
-    "make test-faults runs it",
-)
 #: A killed worker's partitions move after this long; a short one keeps restarts quick.
 SESSION_TIMEOUT_S = 10.0
 
@@ -114,7 +104,6 @@ async def test_killed_again_and_again_keeping_its_state(
     assert_same_as_reference(results, story_reference)
 
 
-@FAUST_RECOVERY_LOSS
 async def test_killed_again_and_again_on_four_partitions(
     settings_factory: Callable[..., Settings],
     worker_factory: Workers,
@@ -129,7 +118,6 @@ async def test_killed_again_and_again_on_four_partitions(
     assert_order_free(results, story, story_reference)
 
 
-@FAUST_RECOVERY_LOSS
 async def test_killed_again_and_again_losing_its_state(
     settings_factory: Callable[..., Settings],
     worker_factory: Workers,
