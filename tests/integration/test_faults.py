@@ -5,8 +5,11 @@ near copies and bad records (tests/integration/streams.py), and checks DESIGN.md
 invariants: every article_id ends on articles.enriched or articles.deadletter,
 redelivered copies are identical, and the verdicts are those of a run without the
 fault. With one partition per topic the pipeline decides in file order, as
-``newsline extract`` does, so its records must equal extract's exactly: the crash
-and broker-restart runs check that. A rebalance needs several partitions, and then
+``newsline extract`` does, so its records must equal extract's exactly: the
+broker-restart run checks that. A crashed worker's replacement may decide a record
+after later ones (faust can clear a fetched record at the end of recovery and fetch
+it again later; see pipeline.consumer), so the crash run checks the verdicts in the
+order-free form. A rebalance needs several partitions, and then
 the order in which articles reach the deciders varies from run to run, with or
 without a fault, and so do verdicts at the margin: which of two copies came first,
 which of two similar clusters a claim joins. The rebalance run checks the verdicts
@@ -78,7 +81,9 @@ async def test_worker_killed_mid_stream(
 
     results = await all_outcomes(settings, since, stream, restarted)
     assert done_at_kill < COUNT, "the worker finished before it could be killed"
-    assert_same_as_reference(results, reference)
+    # Order-free even on one partition: a crash can change the order of first
+    # decisions (see test_kills and pipeline.consumer).
+    assert_order_free(results, stream, reference)
     assert restarted.alive()
 
 

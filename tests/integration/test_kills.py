@@ -6,11 +6,12 @@ yet on the brokers, an offset about to be committed). These runs kill the worker
 its process pool several times while the deciders are busy, a random moment after a
 share of the outcomes came out, and start a new worker each time:
 
-- on the same state dir, one partition: every record must equal ``newsline
-  extract``'s, since one partition decides in file order as extract does;
-- on the same state dir, four partitions (the default): the verdicts must be
-  extract's in the form that does not depend on arrival order
-  (see ``assert_order_free``);
+- on the same state dir, one partition, and on four partitions (the default): the
+  verdicts must be extract's in the form that does not depend on arrival order
+  (see ``assert_order_free``). Even on one partition a crash can change the order
+  of first decisions: faust may clear a fetched record from its queue at the end of
+  recovery while later records of the same fetch go on, and the re-fetched record
+  is then decided after them (see pipeline.consumer);
 - losing the state dir with every kill, four partitions: the worker rebuilds its
   tables from their changelog topics, and the verdicts must again be extract's in
   order-free form.
@@ -41,7 +42,6 @@ from tests.integration.outcomes import (
     Reference,
     all_outcomes,
     assert_order_free,
-    assert_same_as_reference,
     mark,
     reference_of,
     until_outcomes,
@@ -101,7 +101,7 @@ async def test_killed_again_and_again_keeping_its_state(
         topic_partitions=1, kafka_session_timeout_s=SESSION_TIMEOUT_S
     )
     results = await _kill_loop(settings, worker_factory, story, rng, keep_state=True)
-    assert_same_as_reference(results, story_reference)
+    assert_order_free(results, story, story_reference)
 
 
 async def test_killed_again_and_again_on_four_partitions(
