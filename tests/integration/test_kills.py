@@ -98,46 +98,31 @@ def rng() -> random.Random:
     return random.Random(seed)
 
 
-async def test_killed_again_and_again_keeping_its_state(
+@pytest.mark.parametrize(
+    ("partitions", "keep_state"),
+    [
+        pytest.param(1, True, id="one-partition-keeping-state"),
+        pytest.param(4, True, id="four-partitions-keeping-state"),
+        pytest.param(
+            4, False, id="four-partitions-losing-state", marks=LOSES_A_VERDICT
+        ),
+    ],
+)
+async def test_killed_again_and_again(
     settings_factory: Callable[..., Settings],
     worker_factory: Workers,
     story: Stream,
     story_reference: Reference,
     rng: random.Random,
+    partitions: int,
+    keep_state: bool,
 ) -> None:
     settings = settings_factory(
-        topic_partitions=1, kafka_session_timeout_s=SESSION_TIMEOUT_S
+        topic_partitions=partitions, kafka_session_timeout_s=SESSION_TIMEOUT_S
     )
-    results = await _kill_loop(settings, worker_factory, story, rng, keep_state=True)
-    assert_order_free(results, story, story_reference)
-
-
-async def test_killed_again_and_again_on_four_partitions(
-    settings_factory: Callable[..., Settings],
-    worker_factory: Workers,
-    story: Stream,
-    story_reference: Reference,
-    rng: random.Random,
-) -> None:
-    settings = settings_factory(
-        topic_partitions=4, kafka_session_timeout_s=SESSION_TIMEOUT_S
+    results = await _kill_loop(
+        settings, worker_factory, story, rng, keep_state=keep_state
     )
-    results = await _kill_loop(settings, worker_factory, story, rng, keep_state=True)
-    assert_order_free(results, story, story_reference)
-
-
-@LOSES_A_VERDICT
-async def test_killed_again_and_again_losing_its_state(
-    settings_factory: Callable[..., Settings],
-    worker_factory: Workers,
-    story: Stream,
-    story_reference: Reference,
-    rng: random.Random,
-) -> None:
-    settings = settings_factory(
-        topic_partitions=4, kafka_session_timeout_s=SESSION_TIMEOUT_S
-    )
-    results = await _kill_loop(settings, worker_factory, story, rng, keep_state=False)
     assert_order_free(results, story, story_reference)
 
 
