@@ -11,7 +11,8 @@ from schemas.base import SCHEMA_VERSION, WireModel
 
 
 class SentenceRef(WireModel):
-    """A sentence of another article: where a repeated sentence first appeared."""
+    """Where a repeated sentence first appeared: in an earlier article, or earlier in
+    the same one."""
 
     article_id: str
     index: int = Field(ge=0)

@@ -195,28 +195,35 @@ class _Decision:
         return DuplicateVerdict(kind="near", of=first, similarity=round(similarity, 4))
 
     def repeats(self) -> list[list[Any]]:
-        """``[sentence index, article_id, sentence index]`` per sentence that a live
-        earlier article had first."""
+        """``[sentence index, article_id, sentence index]`` per sentence said before:
+        by a live earlier article, else earlier in this article.
+
+        A sentence said k times is k - 1 repeats whatever order the articles came
+        in: were a second saying in one article not a repeat, the count would
+        depend on whether that article came before the others."""
         repeats = []
+        here: dict[str, int] = {}
         for sentence in self._fingerprint.sentences:
             first = self._read(sentence_state_key(sentence.key))
             if first is not None and self._live(first[0]) is not None:
                 repeats.append([sentence.index, first[0], first[1]])
+            elif sentence.key in here:
+                repeats.append([sentence.index, self._article_id, here[sentence.key]])
+            else:
+                here[sentence.key] = sentence.index
         return repeats
 
     def claim_free_keys(self) -> list[str]:
         """Become the first holder of the text and sentences no live article holds."""
-        claims: list[tuple[str, Any]] = [
-            (content_key(self._fingerprint.content_hash), self._article_id)
-        ]
-        claims += [
-            (sentence_state_key(s.key), [self._article_id, s.index])
-            for s in self._fingerprint.sentences
-        ]
+        claims: dict[str, Any] = {
+            content_key(self._fingerprint.content_hash): self._article_id
+        }
+        for s in self._fingerprint.sentences:
+            # A sentence said twice in this article is held by its first saying.
+            claims.setdefault(sentence_state_key(s.key), [self._article_id, s.index])
         held = []
-        for key, value in claims:
+        for key, value in claims.items():
             holder = self._read(key)
-            # A sentence said twice in this article stays with its first occurrence.
             if holder is None or self._live(holder_of(holder)) is None:
                 self._write(key, value)
                 held.append(key)
@@ -254,7 +261,8 @@ class _Decision:
 
     def _live(self, article_id: str) -> ArticleRecord | None:
         """An earlier article's record, if it is still in the window; None for this
-        article itself, so that it is never its own duplicate or repeat."""
+        article itself, so that it is never its own duplicate (its sentences said
+        twice are found by ``repeats`` itself)."""
         if article_id == self._article_id:
             return None
         if article_id not in self._records:

@@ -65,14 +65,6 @@ PLAN = LONG if os.environ.get("NEWSLINE_TEST_KILL_LOOP") == "long" else FAST
 #: A killed worker's partitions move after this long; a short one keeps restarts quick.
 SESSION_TIMEOUT_S = 10.0
 
-#: The state-lost loop still fails now and then: one repeated sentence fewer than
-#: extract reports (docs/reliability.md, "Open"). It runs under make test-faults.
-LOSES_A_VERDICT = pytest.mark.skipif(
-    PLAN is not LONG,
-    reason="known, open: a rebuilt state sometimes misses one repeated sentence; "
-    "make test-faults runs it",
-)
-
 pytestmark = [pytest.mark.faults, pytest.mark.timeout(3_600 if PLAN is LONG else 900)]
 
 Workers = Callable[[Settings], WorkerProcess]
@@ -103,9 +95,7 @@ def rng() -> random.Random:
     [
         pytest.param(1, True, id="one-partition-keeping-state"),
         pytest.param(4, True, id="four-partitions-keeping-state"),
-        pytest.param(
-            4, False, id="four-partitions-losing-state", marks=LOSES_A_VERDICT
-        ),
+        pytest.param(4, False, id="four-partitions-losing-state"),
     ],
 )
 async def test_killed_again_and_again(

@@ -199,15 +199,33 @@ def test_a_record_stored_without_a_content_hash_is_taken_to_match(
     )
 
 
-def test_an_article_is_never_its_own_duplicate_or_repeat(
+def test_an_article_is_never_its_own_duplicate_but_repeats_itself(
     decide: Decider, article_factory: ArticleFactory
 ) -> None:
     line = "This sentence is long enough to be a repeat."
     text = f"{line}\n{BODY}\n{line}"
     first = decide(article_factory(text, article_id="a"))
     assert first.duplicate == DuplicateVerdict()
-    assert all(s.repeat_of is None for s in first.sentences)
+    said_again = SentenceRef(article_id="a", index=0)
+    assert [s.repeat_of for s in first.sentences] == [None, None, said_again]
     assert decide(article_factory(text, article_id="a")) == first
+    # The second saying does not take the sentence over from the first.
+    later = decide(article_factory(f"{BODY}\n{line}", article_id="b"))
+    assert later.sentences[1].repeat_of == SentenceRef(article_id="a", index=0)
+
+
+@pytest.mark.parametrize(
+    "twice_first", [True, False], ids=["twice-first", "once-first"]
+)
+def test_a_sentence_said_k_times_is_k_minus_one_repeats_in_any_order(
+    article_factory: ArticleFactory, twice_first: bool
+) -> None:
+    line = "This sentence is long enough to be a repeat."
+    twice = article_factory(f"{line}\n{BODY}\n{line}", article_id="twice")
+    once = article_factory(f"Another opening line here.\n{line}", article_id="once")
+    decide = Decider()
+    decided = [decide(a) for a in ((twice, once) if twice_first else (once, twice))]
+    assert sum(s.repeat_of is not None for a in decided for s in a.sentences) == 2
 
 
 def test_repeated_sentences_point_at_the_first_occurrence(
