@@ -5,10 +5,11 @@ one partition, so that every decision sees every earlier record in one order. It
 handles one event at a time: table writes belong to the current event, and a decision
 is a few lookups.
 
-Acknowledgement (see pipeline.delivery): an event is acknowledged, and so its offset
-becomes committable, only once its outputs and the changelog records of its table
-writes are all on the brokers. Decisions do not wait for that one by one: the next
-event is decided while the previous ones' records are in flight, and a background task
+Publishing and acknowledgement (see pipeline.delivery): an event's outputs are sent
+only once the changelog records of its table writes are on the brokers, and the event
+is acknowledged, so its offset becomes committable, only once its outputs are too.
+Decisions do not wait for that one by one: the next event is decided while the
+previous ones' records are in flight, and a background task publishes and
 acknowledges them in order as they land. A redelivered event (after a crash, before
 its acknowledgement) finds its decision in the tables and yields the same records.
 """
@@ -20,6 +21,7 @@ import logging
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime
+from functools import partial
 from typing import Any
 
 import faust
@@ -101,9 +103,8 @@ async def run_decider(
             if time.monotonic() - swept > EXPIRY_INTERVAL_S:
                 expire(datetime.now(UTC))
                 swept = time.monotonic()
-            written = changelog.take()
-            sent = await send([(event, _outputs(event, result, stage))], stage=stage)
-            await acks.add(event, [*written, *sent])
+            outputs = [(event, _outputs(event, result, stage))]
+            await acks.add(event, changelog.take(), partial(send, outputs, stage=stage))
     finally:
         acking.cancel()
 
