@@ -39,6 +39,7 @@ corroborator = Corroborator(
     log_table("corroborate-state", changelog),
     log_table("corroborate-expiry", changelog),
     settings=settings.corroborate,
+    times=settings.event_time,
 )
 
 

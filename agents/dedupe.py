@@ -51,6 +51,7 @@ index = DedupeIndex(
     log_table("dedupe-state", changelog),
     log_table("dedupe-expiry", changelog),
     settings=settings.dedupe,
+    times=settings.event_time,
 )
 
 

@@ -308,12 +308,16 @@ class Stream:
         self.corroborate_state = Changelog()
         self.corroborate_expiry = OrderedKeys()
         self.index = DedupeIndex(
-            self.dedupe_state, self.dedupe_expiry, settings=settings.dedupe
+            self.dedupe_state,
+            self.dedupe_expiry,
+            settings=settings.dedupe,
+            times=settings.event_time,
         )
         self.corroborator = Corroborator(
             self.corroborate_state,
             self.corroborate_expiry,
             settings=settings.corroborate,
+            times=settings.event_time,
         )
         self.fed = 0
 

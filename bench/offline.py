@@ -286,8 +286,11 @@ def in_process_run(
         seconds[stage] += time.perf_counter() - started
         return [r for r in results if isinstance(r, EnrichedArticle | DedupeRequest)]
 
-    index = DedupeIndex({}, OrderedKeys(), settings=settings.dedupe)
-    corroborator = Corroborator({}, OrderedKeys(), settings=settings.corroborate)
+    times = settings.event_time
+    index = DedupeIndex({}, OrderedKeys(), settings=settings.dedupe, times=times)
+    corroborator = Corroborator(
+        {}, OrderedKeys(), settings=settings.corroborate, times=times
+    )
     now = datetime.now(UTC)
     started, cpu = time.perf_counter(), cpu_seconds()
     clean = timed(

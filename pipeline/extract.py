@@ -85,9 +85,12 @@ class _Stages:
     def __init__(self, settings: Settings, pool: CpuPool) -> None:
         self.settings = settings
         self.pool = pool
-        self.index = DedupeIndex({}, OrderedKeys(), settings=settings.dedupe)
+        times = settings.event_time
+        self.index = DedupeIndex(
+            {}, OrderedKeys(), settings=settings.dedupe, times=times
+        )
         self.corroborator = Corroborator(
-            {}, OrderedKeys(), settings=settings.corroborate
+            {}, OrderedKeys(), settings=settings.corroborate, times=times
         )
         self.claims_memory = ClaimsMemory(settings.claims.memory_articles)
 

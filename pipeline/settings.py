@@ -7,6 +7,7 @@ deployments know them by these names (``NEWSLINE_KAFKA_BOOTSTRAP_SERVERS``).
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from functools import lru_cache
 from pathlib import Path
 from typing import Literal
@@ -40,6 +41,31 @@ class IngestLimits(BaseModel):
         description=(
             "Longest time a stage (ingest, fingerprint, claims) may spend on one"
             " article; past it the article dead-letters as a timeout."
+        ),
+    )
+
+
+class EventTimeSettings(BaseModel):
+    """Which publication times the event-time windows (dedupe, corroborate) trust.
+
+    An article's publication time places it in the windows, and the latest one seen
+    is where they end: one mistyped or hostile date would otherwise expire, or keep,
+    everything. A time outside these bounds is taken as unknown, the article is
+    placed at the window's end without moving it, and it carries a note saying so.
+    """
+
+    model_config = ConfigDict(frozen=True)
+
+    earliest: datetime = Field(
+        default=datetime(1990, 1, 1, tzinfo=UTC),
+        description="Publication times before this are implausible.",
+    )
+    max_ahead_hours: float = Field(
+        default=24.0,
+        ge=0,
+        description=(
+            "Publication times further than this past the wall clock are implausible"
+            " (time zones differ by at most 14 hours)."
         ),
     )
 
@@ -236,6 +262,7 @@ class Settings(BaseSettings):
         description="Seconds without a heartbeat before a worker's partitions move.",
     )
     ingest: IngestLimits = IngestLimits()
+    event_time: EventTimeSettings = EventTimeSettings()
     dedupe: DedupeSettings = DedupeSettings()
     claims: ClaimsSettings = ClaimsSettings()
     corroborate: CorroborateSettings = CorroborateSettings()

@@ -14,6 +14,9 @@ from datetime import UTC, datetime
 from itertools import islice, takewhile
 from typing import Any
 
+from pipeline.settings import EventTimeSettings
+from schemas import ArticleNote, EnrichedArticle
+
 SEQ = "seq"
 WATERMARK = "watermark"
 
@@ -34,6 +37,14 @@ class EventWindow:
         if watermark is None or time > watermark:
             self._state[WATERMARK] = watermark = time
         return float(watermark) - self._window_s
+
+    def hold(self, fallback: float) -> tuple[float, float]:
+        """Where an article with no trusted time goes: at the watermark, which it
+        does not move (at ``fallback``, its arrival, before there is one). Returns
+        that time and the oldest live time."""
+        watermark = self._state.get(WATERMARK)
+        time = fallback if watermark is None else float(watermark)
+        return time, time - self._window_s
 
     def next_seq(self) -> int:
         """The number of the decision being made (1, 2, ...)."""
@@ -82,3 +93,42 @@ def epoch_seconds(moment: datetime) -> float:
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=UTC)
     return moment.timestamp()
+
+
+def event_time(
+    article: EnrichedArticle, seen_at: datetime, bounds: EventTimeSettings
+) -> float | None:
+    """When the article happened, for the windows: its publication time when
+    plausible, ``seen_at`` (its arrival) when it has none; None when its time is not
+    to be trusted (implausible here, or found so by an earlier stage)."""
+    if any(note.kind == "published_at_ignored" for note in article.notes):
+        return None
+    if article.published_at is None:
+        return epoch_seconds(seen_at)
+    if implausible_time(article, seen_at, bounds) is not None:
+        return None
+    return epoch_seconds(article.published_at)
+
+
+def implausible_time(
+    article: EnrichedArticle, seen_at: datetime, bounds: EventTimeSettings
+) -> ArticleNote | None:
+    """The note for a publication time outside ``bounds``; None when it is inside
+    them, or when there is none."""
+    published = article.published_at
+    if published is None:
+        return None
+    if published.tzinfo is None:
+        published = published.replace(tzinfo=UTC)
+    latest = epoch_seconds(seen_at) + bounds.max_ahead_hours * 3600
+    if published < bounds.earliest:
+        why = f"before {bounds.earliest.isoformat()} (NEWSLINE_EVENT_TIME__EARLIEST)"
+    elif published.timestamp() > latest:
+        why = (
+            f"more than {bounds.max_ahead_hours:g} hours after it was first seen, "
+            f"{seen_at.isoformat()} (NEWSLINE_EVENT_TIME__MAX_AHEAD_HOURS)"
+        )
+    else:
+        return None
+    detail = f"published_at {published.isoformat()} is {why}; taken as unknown"
+    return ArticleNote(kind="published_at_ignored", detail=detail)

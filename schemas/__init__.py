@@ -14,6 +14,7 @@ from schemas.corroborate import (
 )
 from schemas.deadletter import DeadLetter, encode_original
 from schemas.enriched import (
+    ArticleNote,
     Claim,
     DateMention,
     DuplicateVerdict,
@@ -28,6 +29,7 @@ from schemas.raw import RawArticle, derive_article_id
 
 __all__ = [
     "SCHEMA_VERSION",
+    "ArticleNote",
     "Claim",
     "ClaimCluster",
     "ClusterMember",

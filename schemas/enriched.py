@@ -94,6 +94,22 @@ class Claim(WireModel):
     cluster_id: str | None = None
 
 
+NoteKind = Literal["published_at_ignored", "corroboration_capped"]
+
+
+class ArticleNote(WireModel):
+    """Something the pipeline could not trust or finish for this article, said so
+    rather than hidden: the article is published with what was decided."""
+
+    kind: NoteKind = Field(
+        description=(
+            "published_at_ignored: the publication time was implausible and is taken"
+            " as unknown; corroboration_capped: only part of the claims were grouped."
+        )
+    )
+    detail: str
+
+
 class EnrichedArticle(WireModel):
     """A cleaned article and its verdicts. Key on ``articles.enriched``: article_id."""
 
@@ -109,3 +125,4 @@ class EnrichedArticle(WireModel):
     sentences: tuple[Sentence, ...]
     duplicate: DuplicateVerdict = DuplicateVerdict()
     claims: tuple[Claim, ...] = ()
+    notes: tuple[ArticleNote, ...] = ()

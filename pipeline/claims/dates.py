@@ -77,7 +77,12 @@ def resolve_date(text: str, *, anchor: date | None) -> str | None:
     """An ISO 8601 value (day, month, year or year interval) for a time expression."""
     lowered = text.lower().removeprefix("the ").strip()
     for resolve in (_absolute, _relative):
-        value = resolve(lowered, anchor)
+        try:
+            value = resolve(lowered, anchor)
+        # Arithmetic past the calendar's ends (an anchor in year 1, "9999999 days
+        # ago") has no date to give: the mention stays unresolved.
+        except (OverflowError, ValueError):
+            return None
         if value is not None:
             return value
     return None
@@ -140,7 +145,7 @@ def _calendar_relative(text: str, anchor: date) -> str | None:
         "this month": f"{anchor.year}-{anchor.month:02d}",
         "last month": _month_before(anchor),
         "this year": str(anchor.year),
-        "last year": str(anchor.year - 1),
+        "last year": _year(anchor.year - 1),
         "this week": _iso_week(anchor),
         "last week": _iso_week(anchor - timedelta(days=7)),
     }
@@ -150,6 +155,13 @@ def _calendar_relative(text: str, anchor: date) -> str | None:
     if match := _AGO.search(text):
         return _ago(_SMALL.get(match[1]) or int(match[1]), match[2], anchor)
     return None
+
+
+def _year(year: int) -> str:
+    """A year as ISO 8601 writes it; raises ValueError outside years 1 to 9999."""
+    if not date.min.year <= year <= date.max.year:
+        raise ValueError(f"year {year} is outside the calendar")
+    return str(year)
 
 
 def _month_before(anchor: date) -> str:
@@ -164,9 +176,9 @@ def _iso_week(day: date) -> str:
 
 def _ago(count: int, unit: str, anchor: date) -> str:
     if unit == "year":
-        return str(anchor.year - count)
+        return _year(anchor.year - count)
     if unit == "month":
         months = anchor.year * 12 + anchor.month - 1 - count
-        return f"{months // 12}-{months % 12 + 1:02d}"
+        return f"{_year(months // 12)}-{months % 12 + 1:02d}"
     days = count * (7 if unit == "week" else 1)
     return (anchor - timedelta(days=days)).isoformat()

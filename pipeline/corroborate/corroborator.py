@@ -20,9 +20,8 @@ from pipeline.corroborate.records import (
     article_key,
     cluster_key,
 )
-from pipeline.dedupe.index import event_time
-from pipeline.settings import CorroborateSettings
-from pipeline.window import EventWindow, article_of_expiry
+from pipeline.settings import CorroborateSettings, EventTimeSettings
+from pipeline.window import EventWindow, article_of_expiry, epoch_seconds, event_time
 from schemas import EnrichedArticle
 from schemas.corroborate import ClaimCluster, ClusterMember, FigureComparison
 
@@ -46,10 +45,16 @@ class Corroborator:
     """
 
     def __init__(
-        self, state: Store, expiry: Store, *, settings: CorroborateSettings
+        self,
+        state: Store,
+        expiry: Store,
+        *,
+        settings: CorroborateSettings,
+        times: EventTimeSettings = EventTimeSettings(),  # noqa: B008 (frozen)
     ) -> None:
         self._state = state
         self._settings = settings
+        self._times = times
         self._window = EventWindow(state, expiry, hours=settings.window_hours)
 
     def corroborate(
@@ -57,7 +62,9 @@ class Corroborator:
     ) -> Corroboration:
         """The article's claims placed in clusters, and its figures compared.
 
-        ``seen_at`` (the wall clock) stands in for a missing publication time. An
+        ``seen_at`` (the wall clock) stands in for a missing publication time; an
+        article whose time is not trusted is placed at the window's end without
+        moving it, as the dedupe decider does. An
         article decided before gets its first placements and comparisons back, and
         its clusters as they are now: republishing the clusters as they were then
         would roll the compacted topic back past later members. It never joins a
@@ -81,8 +88,11 @@ class Corroborator:
         return len(due)
 
     def _decide_new(self, article: EnrichedArticle, seen_at: datetime) -> ArticleRecord:
-        time = event_time(article, seen_at)
-        oldest = self._window.advance(time)
+        time = event_time(article, seen_at, self._times)
+        if time is None:
+            time, oldest = self._window.hold(epoch_seconds(seen_at))
+        else:
+            oldest = self._window.advance(time)
         seq = self._window.next_seq()
         decision = Decision(
             self._state, article, self._settings, time=time, seq=seq, oldest=oldest

@@ -31,14 +31,22 @@ from pipeline.dedupe.records import (
     sentence_state_key,
 )
 from pipeline.ingest.rejection import Rejection
-from pipeline.settings import DedupeSettings
-from pipeline.window import EventWindow, article_of_expiry, epoch_seconds
-from schemas import DuplicateVerdict, EnrichedArticle, Sentence, SentenceRef
+from pipeline.settings import DedupeSettings, EventTimeSettings
+from pipeline.window import (
+    EventWindow,
+    article_of_expiry,
+    epoch_seconds,
+    event_time,
+    implausible_time,
+)
+from schemas import (
+    ArticleNote,
+    DuplicateVerdict,
+    EnrichedArticle,
+    Sentence,
+    SentenceRef,
+)
 from schemas.dedupe import DedupeRequest, Fingerprint
-
-#: How far past the wall clock a publication time may move the window's end: a
-#: mistyped year must not expire everything the index holds.
-FUTURE_SLACK_S = 24 * 3600.0
 
 Store = MutableMapping[str, Any]
 
@@ -56,10 +64,16 @@ class DedupeIndex:
     """
 
     def __init__(
-        self, state: Store, expiry: Store, *, settings: DedupeSettings
+        self,
+        state: Store,
+        expiry: Store,
+        *,
+        settings: DedupeSettings,
+        times: EventTimeSettings = EventTimeSettings(),  # noqa: B008 (frozen)
     ) -> None:
         self._state = state
         self._settings = settings
+        self._times = times
         self._window = EventWindow(state, expiry, hours=settings.window_hours)
 
     def decide(
@@ -68,6 +82,10 @@ class DedupeIndex:
         """The article with ``duplicate`` and ``sentences[].repeat_of`` filled in.
 
         ``seen_at`` (the wall clock) stands in for a missing publication time. An
+        implausible one (``times``) is taken as unknown: the article is placed at
+        the window's end, the window does not move, and the article carries a note
+        (``published_at_ignored``) and no ``published_at``, so that later stages
+        do not read dates against it either. An
         article decided before gets its first verdicts back, unchanged, whatever was
         decided in between; it is never a duplicate of itself.
 
@@ -99,8 +117,13 @@ class DedupeIndex:
         return len(due)
 
     def _decide_new(self, request: DedupeRequest, seen_at: datetime) -> ArticleRecord:
-        time = event_time(request.article, seen_at)
-        oldest = self._window.advance(time)
+        article = request.article
+        time = event_time(article, seen_at, self._times)
+        if time is None:
+            time, oldest = self._window.hold(epoch_seconds(seen_at))
+        else:
+            oldest = self._window.advance(time)
+        note = implausible_time(article, seen_at, self._times)
         decision = _Decision(self._state, request, self._settings, oldest=oldest)
         duplicate = decision.exact() or decision.near() or DuplicateVerdict()
         repeats = decision.repeats()
@@ -116,6 +139,8 @@ class DedupeIndex:
             bands=decision.join_buckets(),
             expiry=self._window.enter(time, seq, request.article.article_id),
         )
+        if note is not None:
+            record["note"] = note.model_dump()
         self._state[article_key(request.article.article_id)] = record
         return record
 
@@ -272,15 +297,6 @@ class _Decision:
         return self._records[article_id]
 
 
-def event_time(article: EnrichedArticle, seen_at: datetime) -> float:
-    """When the article happened, for the window: published, else seen; never more
-    than FUTURE_SLACK_S past ``seen_at``."""
-    seen = epoch_seconds(seen_at)
-    if article.published_at is None:
-        return seen
-    return min(epoch_seconds(article.published_at), seen + FUTURE_SLACK_S)
-
-
 def conflicting_id(article: EnrichedArticle, *, first_hash: str) -> Rejection:
     """The refusal of an article whose id was decided before for other text."""
     reason = (
@@ -311,7 +327,11 @@ def with_verdicts(article: EnrichedArticle, record: ArticleRecord) -> EnrichedAr
     if refs or any(s.repeat_of is not None for s in sentences):
         sentences = tuple(_with_repeat(s, refs.get(s.index)) for s in sentences)
     duplicate = DuplicateVerdict.model_validate(record["duplicate"])
-    return article.model_copy(update={"duplicate": duplicate, "sentences": sentences})
+    update: dict[str, Any] = {"duplicate": duplicate, "sentences": sentences}
+    if (note := record.get("note")) is not None:
+        update["published_at"] = None
+        update["notes"] = (*article.notes, ArticleNote.model_validate(note))
+    return article.model_copy(update=update)
 
 
 def _with_repeat(sentence: Sentence, ref: SentenceRef | None) -> Sentence:

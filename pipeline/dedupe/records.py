@@ -36,6 +36,8 @@ class ArticleRecord(TypedDict):
     holds: list[str]  # c: and s: keys it was the first to claim
     bands: list[str]  # b: keys it joined
     expiry: str  # its key in the expiry store
+    # ArticleNote.model_dump() of a publication time taken as unknown.
+    note: NotRequired[dict[str, Any]]
 
 
 def article_key(article_id: str) -> str:

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import hashlib
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 
 import pytest
 
 from pipeline.claims import extract_claims
+from pipeline.claims.dates import resolve_date
 from schemas import Claim, EnrichedArticle, Sentence
 
 # Published on a Wednesday.
@@ -229,3 +230,24 @@ def test_dates_stay_unresolved_without_publication_time() -> None:
         "The SBU announced on Saturday that it had captured two soldiers."
     )
     assert [(d.text, d.value) for d in claim.dates] == [("Saturday", None)]
+
+
+@pytest.mark.parametrize(
+    "published",
+    [datetime(1, 1, 1, tzinfo=UTC), datetime(9999, 12, 31, tzinfo=UTC)],
+    ids=["year-1", "year-9999"],
+)
+def test_a_publication_time_at_the_calendars_ends_keeps_every_claim(
+    published: datetime,
+) -> None:
+    text = "The SBU announced on Saturday that it had captured two soldiers last year."
+    [claim] = claims_of(text, published=published)
+    assert claim.dates  # found, resolved where the calendar allows
+    assert [c.text for c in claims_of(text, published=WEDNESDAY)] == [claim.text]
+
+
+@pytest.mark.parametrize(
+    "text", ["9999999 days ago", "10000 years ago", "last year", "yesterday"]
+)
+def test_date_arithmetic_past_the_calendar_is_unresolved(text: str) -> None:
+    assert resolve_date(text, anchor=date(1, 1, 1)) is None

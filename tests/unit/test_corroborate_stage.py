@@ -323,7 +323,8 @@ def test_a_cluster_outlives_its_first_member(
     joined = desk(
         article_factory(
             "b", claim(PARAPHRASES[0], quantities=(two_soldiers(),)), published_at=mid
-        )
+        ),
+        seen_at=mid,
     )
     later = T0 + timedelta(hours=SETTINGS.window_hours + 1)
     third = desk(
