@@ -13,7 +13,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 from tqdm import tqdm
 
@@ -72,11 +72,13 @@ def extract(
 ) -> dict[str, int]:
     """Run the corpus through the stages; write one ``<topic>.jsonl`` per output topic.
 
-    Returns the number of records written per topic.
+    Returns the number of records written per topic. Records are written as each
+    chunk of the corpus comes out, so memory does not grow with the output.
     """
     records = list(plan(paths))
-    outputs = asyncio.run(_run_stages(settings, records, show_progress))
-    return write_outputs(outputs, out_dir)
+    with OutputFiles(out_dir) as files:
+        asyncio.run(_run_stages(settings, records, show_progress, files.write))
+    return files.counts
 
 
 class _Stages:
@@ -183,31 +185,55 @@ class _Stages:
 
 
 async def _run_stages(
-    settings: Settings, records: list[SourceRecord], show_progress: bool | None
-) -> list[Output]:
+    settings: Settings,
+    records: list[SourceRecord],
+    show_progress: bool | None,
+    write: Callable[[Sequence[Output]], None],
+) -> None:
     pool = CpuPool(settings.process_workers, initializer=load_models)
     stages = _Stages(settings, pool)
     disable = None if show_progress is None else not show_progress
-    outputs: list[Output] = []
     try:
         with tqdm(
             total=len(records), unit="article", disable=disable, file=sys.stderr
         ) as bar:
             for start in range(0, len(records), CHUNK):
                 chunk = records[start : start + CHUNK]
-                outputs += await stages.run(chunk)
+                write(await stages.run(chunk))
                 bar.update(len(chunk))
     finally:
         pool.shutdown()
-    return outputs
 
 
-def write_outputs(outputs: Sequence[Output], out_dir: Path) -> dict[str, int]:
-    """One JSON line per record, one file per output topic (empty files included)."""
-    out_dir.mkdir(parents=True, exist_ok=True)
-    counts: dict[str, int] = {}
-    for spec in OUTPUTS:
-        lines = [encode(o.record) + b"\n" for o in outputs if o.topic == spec]
-        (out_dir / f"{spec.name}.jsonl").write_bytes(b"".join(lines))
-        counts[spec.name] = len(lines)
-    return counts
+class OutputFiles:
+    """One ``<topic>.jsonl`` per output topic in a folder, one JSON line per record
+    (empty files included). The files are created on entry, before any work."""
+
+    def __init__(self, out_dir: Path) -> None:
+        self._out_dir = out_dir
+        self._files: dict[TopicSpec, BinaryIO] = {}
+        self.counts: dict[str, int] = {spec.name: 0 for spec in OUTPUTS}
+
+    def __enter__(self) -> OutputFiles:
+        self._out_dir.mkdir(parents=True, exist_ok=True)
+        try:
+            for spec in OUTPUTS:
+                path = self._out_dir / f"{spec.name}.jsonl"
+                self._files[spec] = path.open("wb")
+        except BaseException:
+            self.close()
+            raise
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    def write(self, outputs: Sequence[Output]) -> None:
+        for output in outputs:
+            if output.topic in self._files:
+                self._files[output.topic].write(encode(output.record) + b"\n")
+                self.counts[output.topic.name] += 1
+
+    def close(self) -> None:
+        for file in self._files.values():
+            file.close()

@@ -153,6 +153,22 @@ class CorroborateSettings(BaseModel):
         gt=0,
         description="Earlier distinct figures a new figure is compared with.",
     )
+    max_members: int = Field(
+        default=32,
+        ge=2,
+        description=(
+            "Members a cluster's record lists and publishes: the founding one and the"
+            " latest. Member and source counts stay exact."
+        ),
+    )
+    max_claims_per_article: int = Field(
+        default=300,
+        gt=0,
+        description=(
+            "Claims of one article grouped and compared; the rest are published"
+            " without a cluster, and the article says so in a note."
+        ),
+    )
     approx_tolerance: float = Field(
         default=0.12,
         ge=0.0,

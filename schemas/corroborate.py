@@ -4,9 +4,9 @@ how their figures compare."""
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Literal
+from typing import Any, Literal
 
-from pydantic import Field
+from pydantic import Field, model_validator
 
 from schemas.base import SCHEMA_VERSION, WireModel
 from schemas.enriched import Quantity, Speaker
@@ -34,19 +34,41 @@ class ClusterMember(WireModel):
 class ClaimCluster(WireModel):
     """Claims about one fact. Key on the compacted ``claims.clusters``: cluster_id.
 
-    Republished whole whenever a claim joins; the latest record is the cluster.
+    Republished whenever a claim joins; the latest record is the cluster. A large
+    cluster lists only its founding member and its latest ones, and its first
+    sources; the counts are exact. Every claim names its cluster (``cluster_id``
+    on ``claims``), so the whole membership can be read from there.
     """
 
     schema_version: Literal[1] = SCHEMA_VERSION
     cluster_id: str
     label: str = Field(description="The text of a representative claim.")
-    members: tuple[ClusterMember, ...]
-    sources: tuple[str, ...] = Field(description="Distinct sources, first seen first.")
+    members: tuple[ClusterMember, ...] = Field(
+        description="The founding member and the latest ones (all, when few)."
+    )
+    member_count: int = Field(ge=0, description="Members, listed or not.")
+    sources: tuple[str, ...] = Field(
+        description="Distinct sources, first seen first (the first 100)."
+    )
+    source_count: int = Field(ge=0, description="Distinct sources, listed or not.")
     independent_sources: int = Field(
         ge=0, description="Distinct sources among the independent members."
     )
     first_seen: datetime
     updated: datetime
+
+    @model_validator(mode="before")
+    @classmethod
+    def _counts_of_older_records(cls, data: Any) -> Any:
+        # Records published before the counts were kept listed every member.
+        if isinstance(data, dict):
+            for count, listed in (
+                ("member_count", "members"),
+                ("source_count", "sources"),
+            ):
+                if count not in data and isinstance(data.get(listed), list | tuple):
+                    data = {**data, count: len(data[listed])}
+        return data
 
 
 class FigureClaim(WireModel):

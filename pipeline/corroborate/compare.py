@@ -75,13 +75,15 @@ def relate(
     first: FigureRecord, second: FigureRecord, *, tolerance: float
 ) -> tuple[Relation, str]:
     """The relation of two figures, and the reason in words."""
+    return _relate(first, second, *_intervals(first, second, tolerance))
+
+
+def _relate(
+    first: FigureRecord, second: FigureRecord, a: Interval, b: Interval
+) -> tuple[Relation, str]:
     if first["fate"] != second["fate"]:
         narrow, wide = sorted((first, second), key=lambda f: f["fate"] not in WIDER)
-        narrow_label = category_label(narrow["category"])
-        wide_label = category_label(wide["category"])
-        return "different_scope", f"{narrow_label} is only part of {wide_label}"
-    a = interval(_quantity(first), tolerance=tolerance)
-    b = interval(_quantity(second), tolerance=tolerance)
+        return "different_scope", f"{_what(narrow)} is only part of {_what(wide)}"
     if overlaps(a, b):
         return "consistent", "the figures agree"
     return _gap(first, second)
@@ -104,9 +106,8 @@ def compare(
     first: FigureRecord, second: FigureRecord, *, tolerance: float
 ) -> FigureComparison:
     """The published comparison of an earlier and a later figure."""
-    relation, reason = relate(first, second, tolerance=tolerance)
-    a = interval(_quantity(first), tolerance=tolerance)
-    b = interval(_quantity(second), tolerance=tolerance)
+    a, b = _intervals(first, second, tolerance)
+    relation, reason = _relate(first, second, a, b)
     explanation = f"{_told(first)} vs {_told(second)}: {reason}"
     return FigureComparison(
         comparison_id=comparison_id(first, second),
@@ -116,6 +117,15 @@ def compare(
         second=figure_claim(second),
         ratio=ratio(a, b),
         explanation=explanation,
+    )
+
+
+def _intervals(
+    first: FigureRecord, second: FigureRecord, tolerance: float
+) -> tuple[Interval, Interval]:
+    return (
+        interval(_quantity(first), tolerance=tolerance),
+        interval(_quantity(second), tolerance=tolerance),
     )
 
 
@@ -149,16 +159,19 @@ def figure_claim(figure: FigureRecord) -> FigureClaim:
     )
 
 
-def category_label(category: str) -> str:
-    """ "killed_or_wounded:soldier" -> "killed or wounded"; "count:men" -> "men"."""
-    fate, _, kind = category.partition(":")
-    return kind if fate == "count" else fate.replace("_", " ")
-
-
 def _told(figure: FigureRecord) -> str:
     speaker = figure["speaker"]
     who = speaker["name"] if speaker else figure["source"]
-    return f"{figure['quantity']['text']} {category_label(figure['category'])} ({who})"
+    return f"{figure['quantity']['text']} {_what(figure)} ({who})"
+
+
+def _what(figure: FigureRecord) -> str:
+    """What a figure counts, in words: its fate, or the counted noun as written
+    (categories hold stems: "peopl")."""
+    fate, _, kind = figure["category"].partition(":")
+    if fate != "count":
+        return fate.replace("_", " ")
+    return str(figure["quantity"].get("counted") or kind)
 
 
 def _wider(first: str, second: str) -> str:

@@ -13,16 +13,17 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from pipeline.corroborate.decision import Decision
+from pipeline.corroborate.decision import Decision, loaded_cluster
 from pipeline.corroborate.records import (
     ArticleRecord,
     ClusterRecord,
     article_key,
     cluster_key,
+    tally_key,
 )
 from pipeline.settings import CorroborateSettings, EventTimeSettings
 from pipeline.window import EventWindow, article_of_expiry, epoch_seconds, event_time
-from schemas import EnrichedArticle
+from schemas import ArticleNote, EnrichedArticle
 from schemas.corroborate import ClaimCluster, ClusterMember, FigureComparison
 
 Store = MutableMapping[str, Any]
@@ -71,9 +72,10 @@ class Corroborator:
         cluster twice, nor corroborates itself.
         """
         record = self._state.get(article_key(article.article_id))
-        if record is None:
-            record = self._decide_new(article, seen_at)
-        return self._answer(article, record)
+        if record is not None:
+            return self._answer(article, record, _stored_comparisons(record))
+        record, comparisons = self._decide_new(article, seen_at)
+        return self._answer(article, record, comparisons)
 
     def expire(self, *, now: datetime, limit: int | None = None) -> int:
         """Forget the articles that left the window; returns how many.
@@ -87,7 +89,9 @@ class Corroborator:
             self._forget(key)
         return len(due)
 
-    def _decide_new(self, article: EnrichedArticle, seen_at: datetime) -> ArticleRecord:
+    def _decide_new(
+        self, article: EnrichedArticle, seen_at: datetime
+    ) -> tuple[ArticleRecord, tuple[FigureComparison, ...]]:
         time = event_time(article, seen_at, self._times)
         if time is None:
             time, oldest = self._window.hold(epoch_seconds(seen_at))
@@ -97,7 +101,10 @@ class Corroborator:
         decision = Decision(
             self._state, article, self._settings, time=time, seq=seq, oldest=oldest
         )
-        for claim in article.claims:
+        # Bounded work per article, whatever a hostile one holds: each placement
+        # is bounded, and so is their number.
+        placed = article.claims[: self._settings.max_claims_per_article]
+        for claim in placed:
             decision.place(claim)
         decision.flush()
         record = ArticleRecord(
@@ -108,23 +115,33 @@ class Corroborator:
             clusters=list(decision.changed),
             comparisons=[c.model_dump(mode="json") for c in decision.comparisons],
             figures=decision.figures,
+            source=article.source,
+            independent=decision.independent,
         )
+        if len(placed) < len(article.claims):
+            record["capped"] = [len(placed), len(article.claims)]
         self._state[article_key(article.article_id)] = record
-        return record
+        return record, tuple(decision.comparisons)
 
-    def _answer(self, article: EnrichedArticle, record: ArticleRecord) -> Corroboration:
+    def _answer(
+        self,
+        article: EnrichedArticle,
+        record: ArticleRecord,
+        comparisons: tuple[FigureComparison, ...],
+    ) -> Corroboration:
         assigned = dict(record["assigned"])
         claims = tuple(
             c.model_copy(update={"cluster_id": assigned.get(c.claim_id)})
             for c in article.claims
         )
         stored = (self._state.get(cluster_key(c)) for c in record["clusters"])
+        notes = article.notes
+        if "capped" in record:
+            notes = (*notes, _capped_note(*record["capped"]))
         return Corroboration(
-            article=article.model_copy(update={"claims": claims}),
+            article=article.model_copy(update={"claims": claims, "notes": notes}),
             clusters=tuple(publishable(c) for c in stored if c is not None),
-            comparisons=tuple(
-                FigureComparison.model_validate(c) for c in record["comparisons"]
-            ),
+            comparisons=comparisons,
         )
 
     def _forget(self, key: str) -> None:
@@ -135,29 +152,62 @@ class Corroborator:
             for figure in gone:
                 self._state.pop(figure, None)
             for cluster_id in record["clusters"]:
-                self._shrink(cluster_id, article_id, gone)
+                self._shrink(cluster_id, record, article_id, gone)
             del self._state[article_key(article_id)]
         self._window.leave(key)
 
-    def _shrink(self, cluster_id: str, article_id: str, figures: set[str]) -> None:
-        """The cluster without the article's members and figures; gone if empty."""
-        cluster: ClusterRecord | None = self._state.get(cluster_key(cluster_id))
-        if cluster is None:
+    def _shrink(
+        self,
+        cluster_id: str,
+        record: ArticleRecord,
+        article_id: str,
+        figures: set[str],
+    ) -> None:
+        """The cluster without the article's members and figures; gone once no
+        listed member is left (the unlisted ones are older, and leave first)."""
+        stored: ClusterRecord | None = self._state.get(cluster_key(cluster_id))
+        if stored is None:
             return
-        members = [
+        cluster = loaded_cluster(stored, self._state)
+        cluster["members"] = [
             m for m in cluster["members"] if m["member"]["article_id"] != article_id
         ]
-        if not members:
-            for term in cluster["terms"]:
-                self._unpost(term, cluster_id)
-            del self._state[cluster_key(cluster_id)]
+        leaving = [c for c, placed in record["assigned"] if placed == cluster_id]
+        self._count_out(cluster, record, leaving)
+        if not cluster["members"] or cluster["count"] <= 0:
+            self._drop(cluster)
             return
-        kept = [f for f in cluster["figures"] if f not in figures]
-        self._state[cluster_key(cluster_id)] = {
-            **cluster,
-            "members": members,
-            "figures": kept,
-        }
+        cluster["figures"] = [f for f in cluster["figures"] if f not in figures]
+        self._state[cluster_key(cluster_id)] = cluster
+
+    def _count_out(
+        self, cluster: ClusterRecord, record: ArticleRecord, leaving: list[str]
+    ) -> None:
+        cluster["count"] -= len(leaving)
+        source = record.get("source")
+        if source is None:  # decided before sources were recorded: counts stay
+            return
+        key = tally_key(cluster["cluster_id"], source)
+        members, independents = self._state.get(key) or (0, 0)
+        independent = set(record.get("independent", []))
+        members -= len(leaving)
+        left = independents - sum(1 for c in leaving if c in independent)
+        if independents > 0 >= left:
+            cluster["independent_sources"] -= 1
+        if members <= 0:
+            cluster["source_count"] -= 1
+            cluster["sources"] = [s for s in cluster["sources"] if s != source]
+            self._state.pop(key, None)
+        else:
+            self._state[key] = [members, max(left, 0)]
+
+    def _drop(self, cluster: ClusterRecord) -> None:
+        cluster_id = cluster["cluster_id"]
+        for term in cluster["terms"]:
+            self._unpost(term, cluster_id)
+        for source in cluster["sources"]:
+            self._state.pop(tally_key(cluster_id, source), None)
+        del self._state[cluster_key(cluster_id)]
 
     def _unpost(self, key: str, cluster_id: str) -> None:
         holders = [h for h in self._state.get(key) or [] if h != cluster_id]
@@ -169,17 +219,31 @@ class Corroborator:
 
 def publishable(cluster: ClusterRecord) -> ClaimCluster:
     """The record published on ``claims.clusters``."""
+    if "count" not in cluster:  # written before counts were kept: lists them all
+        cluster = loaded_cluster(cluster, {})
     members = tuple(
         ClusterMember.model_validate(m["member"]) for m in cluster["members"]
     )
-    sources = tuple(dict.fromkeys(m.source for m in members))
-    independent = {m.source for m in members if m.independent}
     return ClaimCluster(
         cluster_id=cluster["cluster_id"],
         label=cluster["label"],
         members=members,
-        sources=sources,
-        independent_sources=len(independent),
+        member_count=cluster["count"],
+        sources=tuple(cluster["sources"]),
+        source_count=cluster["source_count"],
+        independent_sources=cluster["independent_sources"],
         first_seen=datetime.fromtimestamp(cluster["first_seen"], tz=UTC),
         updated=datetime.fromtimestamp(cluster["updated"], tz=UTC),
     )
+
+
+def _capped_note(placed: int, claims: int) -> ArticleNote:
+    detail = (
+        f"{placed} of {claims} claims were grouped and compared; the rest have no "
+        "cluster (NEWSLINE_CORROBORATE__MAX_CLAIMS_PER_ARTICLE)"
+    )
+    return ArticleNote(kind="corroboration_capped", detail=detail)
+
+
+def _stored_comparisons(record: ArticleRecord) -> tuple[FigureComparison, ...]:
+    return tuple(FigureComparison.model_validate(c) for c in record["comparisons"])

@@ -8,6 +8,12 @@ claim's terms, the best few by shared terms are scored on their members' profile
 Every key is written at most once per article (``StagedWrites``), and a posting
 list is rewritten only when the cluster is new to its recent half: in the service
 each write is a changelog record, and posting lists were most of those bytes.
+
+A cluster's record is bounded whatever its size (``bounded``): it lists its founding
+member and the latest ones, its first and latest figures and its latest terms, and
+keeps exact counts of members and of distinct sources (with one ``o:`` tally per
+source). A decision reads and writes whole records, so with unbounded ones the
+thousandth copy of a wire story cost a thousand times the first.
 """
 
 from __future__ import annotations
@@ -27,6 +33,7 @@ from pipeline.corroborate.records import (
     cluster_key,
     figure_key,
     figures_key,
+    tally_key,
     term_key,
     text_key,
 )
@@ -65,6 +72,7 @@ class Decision:
         self._loaded: dict[str, ClusterRecord | None] = {}
         self.comparisons: list[FigureComparison] = []
         self.figures: list[str] = []
+        self.independent: list[str] = []  # claim ids that count as independent
 
     def place(self, claim: Claim) -> None:
         """Put the claim in its cluster; compare its figures with earlier ones."""
@@ -79,6 +87,7 @@ class Decision:
         self._join(cluster, claim, claim_profile)
         self.assigned.append([claim.claim_id, cluster["cluster_id"]])
         if self._independent(claim):
+            self.independent.append(claim.claim_id)
             for figure in figures:
                 self._compare_figure(claim, figure, cluster)
 
@@ -135,6 +144,10 @@ class Decision:
             first_seen=self._time,
             updated=self._time,
             members=[],
+            count=0,
+            sources=[],
+            source_count=0,
+            independent_sources=0,
             figures=[],
             terms=[],
         )
@@ -153,12 +166,13 @@ class Decision:
         )
         # A redelivered article decided again, after a crash that kept only some of
         # its first decision's writes, replaces its member instead of adding one.
+        listed = [
+            m for m in cluster["members"] if m["member"]["claim_id"] != claim.claim_id
+        ]
+        if len(listed) == len(cluster["members"]):
+            self._count_in(cluster, member.source, independent=member.independent)
         cluster["members"] = [
-            *(
-                m
-                for m in cluster["members"]
-                if m["member"]["claim_id"] != claim.claim_id
-            ),
+            *listed,
             MemberRecord(
                 member=member.model_dump(mode="json"),
                 time=self._time,
@@ -173,6 +187,22 @@ class Decision:
             self._state[twin] = [cluster["cluster_id"]]
         if twin not in cluster["terms"]:
             cluster["terms"].append(twin)
+        bound(cluster, self._settings)
+
+    def _count_in(
+        self, cluster: ClusterRecord, source: str, *, independent: bool
+    ) -> None:
+        """Count a new member, and its source if new to the cluster."""
+        key = tally_key(cluster["cluster_id"], source)
+        members, independents = self._state.get(key) or (0, 0)
+        if members == 0:
+            cluster["source_count"] += 1
+            if len(cluster["sources"]) < SOURCES_LISTED:
+                cluster["sources"].append(source)
+        if independent and independents == 0:
+            cluster["independent_sources"] += 1
+        self._state[key] = [members + 1, independents + independent]
+        cluster["count"] += 1
 
     def _post(self, cluster: ClusterRecord, terms: list[str]) -> None:
         """File the cluster last in each term's posting list; the oldest fall off.
@@ -198,7 +228,7 @@ class Decision:
         if cluster_id not in self._loaded:
             stored: ClusterRecord | None = self._state.get(cluster_key(cluster_id))
             if stored is not None and stored["updated"] >= self._oldest:
-                self._loaded[cluster_id] = _copy_cluster(stored)
+                self._loaded[cluster_id] = loaded_cluster(stored, self._state)
             else:
                 self._loaded[cluster_id] = None
         return self._loaded[cluster_id]
@@ -224,6 +254,7 @@ class Decision:
         self._state[key] = record
         self.figures.append(key)
         cluster["figures"].append(key)
+        bound(cluster, self._settings)
         if figure.fate != "count":
             listed = figures_key(figure.category)
             held = [*(self._state.get(listed) or []), key]
@@ -341,16 +372,66 @@ def _profiles(cluster: ClusterRecord, limit: int) -> list[Any]:
     return [m["profile"] for m in chosen]
 
 
-def _copy_cluster(stored: ClusterRecord) -> ClusterRecord:
-    return ClusterRecord(
+#: Distinct sources a cluster's record lists (all are counted), and the latest
+#: terms it remembers having been posted under (older ones drop out of the bounded
+#: posting lists by themselves).
+SOURCES_LISTED = 100
+TERMS_KEPT = 256
+
+
+def bound(cluster: ClusterRecord, settings: CorroborateSettings) -> None:
+    """Cut the cluster's lists to their bounds: the founding member and the latest
+    ones; the first and the latest figures (the first of each distinct figure is
+    what a new one is compared with, the latest may be an update); the latest terms.
+    """
+    cluster["members"] = _first_and_latest(cluster["members"], 1, settings.max_members)
+    peers = settings.max_peers
+    cluster["figures"] = _first_and_latest(cluster["figures"], peers, 2 * peers)
+    cluster["terms"] = cluster["terms"][-TERMS_KEPT:]
+
+
+def _first_and_latest(items: list[Any], first: int, limit: int) -> list[Any]:
+    if len(items) <= limit:
+        return items
+    return items[:first] + items[len(items) - (limit - first) :]
+
+
+def loaded_cluster(stored: ClusterRecord, state: Store) -> ClusterRecord:
+    """A copy of a stored cluster that a decision may change and write back.
+
+    A record written before counts were kept lists every member: its counts are
+    taken from them, and its per-source tallies written, once."""
+    cluster = ClusterRecord(
         cluster_id=stored["cluster_id"],
         label=stored["label"],
         first_seen=stored["first_seen"],
         updated=stored["updated"],
         members=list(stored["members"]),
+        count=stored.get("count", 0),
+        sources=list(stored.get("sources", [])),
+        source_count=stored.get("source_count", 0),
+        independent_sources=stored.get("independent_sources", 0),
         figures=list(stored["figures"]),
         terms=list(stored["terms"]),
     )
+    if "count" not in stored:
+        _count_listed(cluster, state)
+    return cluster
+
+
+def _count_listed(cluster: ClusterRecord, state: Store) -> None:
+    tallies: dict[str, list[int]] = {}
+    for record in cluster["members"]:
+        member = record["member"]
+        tally = tallies.setdefault(member["source"], [0, 0])
+        tally[0] += 1
+        tally[1] += bool(member["independent"])
+    for source, tally in tallies.items():
+        state[tally_key(cluster["cluster_id"], source)] = tally
+    cluster["count"] = len(cluster["members"])
+    cluster["sources"] = list(tallies)[:SOURCES_LISTED]
+    cluster["source_count"] = len(tallies)
+    cluster["independent_sources"] = sum(1 for t in tallies.values() if t[1])
 
 
 def _copied_sentences(article: EnrichedArticle) -> frozenset[int]:

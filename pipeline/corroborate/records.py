@@ -7,7 +7,11 @@ Values are plain JSON, as in a faust table with the JSON serializer.
 - ``seq``: the number of the last article decided; orders ties in time.
 - ``watermark``: the latest event time seen (epoch seconds); the window ends there.
 - ``a:<article_id>``: the ArticleRecord: what the article was told, for redelivery.
-- ``k:<cluster_id>``: the ClusterRecord: members, their profiles, their figures.
+- ``k:<cluster_id>``: the ClusterRecord: its counts, its founding and latest members
+  with their profiles, its first and latest figures. Bounded, whatever the number of
+  members: a decision reads and writes it whole.
+- ``o:<cluster_id>|<source>``: ``[members, independent members]`` of one source in
+  one cluster, so that distinct-source counts stay exact as members come and go.
 - ``t:<term>``: the latest clusters (ids) holding a term: the candidate index.
 - ``x:<digest>``: ``[cluster_id]``, the latest cluster holding a claim of exactly this
   text (case and spacing aside): where a word-for-word copy goes.
@@ -20,7 +24,7 @@ Values are plain JSON, as in a faust table with the JSON serializer.
 from __future__ import annotations
 
 import hashlib
-from typing import Any, TypedDict
+from typing import Any, NotRequired, TypedDict
 
 __all__ = [
     "ArticleRecord",
@@ -32,6 +36,7 @@ __all__ = [
     "cluster_key",
     "figure_key",
     "figures_key",
+    "tally_key",
     "term_key",
     "text_key",
 ]
@@ -50,6 +55,10 @@ class ArticleRecord(TypedDict):
     clusters: list[str]  # cluster ids it changed, first changed first
     comparisons: list[dict[str, Any]]  # FigureComparison.model_dump(mode="json")
     figures: list[str]  # g: keys it created
+    # Written since cluster counts were kept (older records lack them):
+    source: NotRequired[str]
+    independent: NotRequired[list[str]]  # claim ids that counted as independent
+    capped: NotRequired[list[int]]  # [claims placed, claims] when over the cap
 
 
 class MemberRecord(TypedDict):
@@ -67,9 +76,13 @@ class ClusterRecord(TypedDict):
     label: str
     first_seen: float
     updated: float
-    members: list[MemberRecord]
-    figures: list[str]  # g: keys
-    terms: list[str]  # t: keys it was posted under
+    members: list[MemberRecord]  # the founding member and the latest ones
+    count: int  # members in the cluster, listed or not
+    sources: list[str]  # distinct sources, first seen first, the first few
+    source_count: int  # distinct sources
+    independent_sources: int  # distinct sources among the independent members
+    figures: list[str]  # g: keys, the first and the latest
+    terms: list[str]  # t: and x: keys it was posted under, the latest
 
 
 class FigureRecord(TypedDict):
@@ -99,6 +112,10 @@ def article_key(article_id: str) -> str:
 
 def cluster_key(cluster_id: str) -> str:
     return f"k:{cluster_id}"
+
+
+def tally_key(cluster_id: str, source: str) -> str:
+    return f"o:{cluster_id}|{source}"
 
 
 def term_key(term: str) -> str:

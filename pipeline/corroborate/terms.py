@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
+from functools import lru_cache
 
 from schemas import Claim, Entity
 
@@ -101,7 +102,12 @@ def claim_terms(claim: Claim) -> frozenset[str]:
 def entity_key(entity: Entity | str) -> str:
     """An entity name in a form shared by its variants ("North Korean" and
     "North Korea", "the SBU" and "SBU")."""
-    text = entity if isinstance(entity, str) else entity.text
+    return _name_key(entity if isinstance(entity, str) else entity.text)
+
+
+@lru_cache(maxsize=65_536)
+def _name_key(text: str) -> str:
+    # Names recur in every comparison of a story's figures: keyed once each.
     words = [stem(w) for w in tokens(text) if w not in STOPWORDS]
     return " ".join(words)
 
