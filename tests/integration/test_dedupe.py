@@ -19,8 +19,11 @@ from pipeline.topics import RAW, topic_name
 TIMEOUT = 240.0
 
 
-def _record(article_id: str, body: str) -> bytes:
-    return json.dumps({"article_id": article_id, "source": "t", "body": body}).encode()
+def _record(article_id: str, body: str, published_at: str | None = None) -> bytes:
+    record = {"article_id": article_id, "source": "t", "body": body}
+    if published_at is not None:
+        record["published_at"] = published_at
+    return json.dumps(record).encode()
 
 
 def _edited(body: str) -> str:
@@ -32,7 +35,12 @@ def _edited(body: str) -> str:
 
 
 async def _send(
-    settings: Settings, article_id: str, body: str, partition: int
+    settings: Settings,
+    article_id: str,
+    body: str,
+    partition: int,
+    *,
+    published_at: str | None = None,
 ) -> Results:
     """Produce one article to a chosen partition and wait for its outcome."""
     since = await output_offsets(settings)
@@ -41,7 +49,7 @@ async def _send(
     try:
         await producer.send_and_wait(
             topic_name(settings, RAW),
-            _record(article_id, body),
+            _record(article_id, body, published_at),
             key=article_id.encode(),
             partition=partition,
         )
@@ -96,3 +104,38 @@ async def test_verdicts_survive_a_worker_restart(
 
     again = await _send(restarted, "before-restart", body, partition=2)
     assert again.enriched["before-restart"] == original  # never its own duplicate
+
+
+async def test_a_record_dated_9999_switches_nothing_off_even_after_a_restart(
+    settings: Settings,
+    worker_factory: Callable[[Settings], WorkerProcess],
+    seeds_dir: Path,
+    tmp_path: Path,
+) -> None:
+    await ensure_topics(settings)
+    bodies = [p.read_text(encoding="utf-8") for p in sorted(seeds_dir.glob("*.txt"))]
+    january = "2025-01-13T08:00:00Z"
+    worker = worker_factory(settings)
+    await _send(settings, "a", bodies[0], partition=0, published_at=january)
+    hostile = await _send(
+        settings, "b", bodies[1], partition=1, published_at="9999-12-31T00:00:00Z"
+    )
+    noted = hostile.enriched["b"]
+    assert noted.published_at is None
+    assert [n.kind for n in noted.notes] == ["published_at_ignored"]
+    copy = await _send(settings, "a-copy", bodies[0], partition=2, published_at=january)
+    assert copy.enriched["a-copy"].duplicate.of == "a", worker.log_tail()
+    worker.stop()
+
+    # Rebuilt from the changelog, the window is where the trusted dates put it.
+    restarted = settings.model_copy(update={"data_dir": tmp_path / "fresh-state"})
+    worker = worker_factory(restarted)
+    again = await _send(
+        restarted, "a-again", bodies[0], partition=3, published_at=january
+    )
+    assert again.enriched["a-again"].duplicate.of == "a", worker.log_tail()
+    claims = again.enriched["a-again"].claims
+    assert claims
+    assert [c.cluster_id for c in claims] == [
+        c.cluster_id for c in copy.enriched["a-copy"].claims
+    ]
