@@ -1,4 +1,5 @@
-"""Claims that look alike: N one-sentence records through ``newsline extract``.
+"""Claims that look alike: N one-sentence records, and one article of 5,000 such
+sentences, through ``newsline extract``.
 
 Record i is "Record i says the minister told reporters i people came.", from one of
 50 outlets, all published at one time: every claim joins one cluster, and every
@@ -6,7 +7,8 @@ figure is compared with earlier ones. Before cluster records were bounded, outpu
 and memory grew with the square of N (1,000 records: 1.5 GB and a 125 MB cluster
 file; 10,000: killed at 12 GB). Prints, per N: wall time, the peak memory of the
 largest process (``newsline extract``, or one of its pool processes), the bytes of
-each output file and the largest cluster record.
+each output file and the largest cluster record. The 5,000-sentence article (kept to
+NEWSLINE_INGEST__MAX_SENTENCES, 2,000) once took 124 s of grouping on its own.
 
     .venv/bin/python bench/alike.py [--counts 1000,10000]   (in increasing order:
     the peak is over every run so far)
@@ -27,23 +29,34 @@ NEWSLINE = Path(sys.executable).with_name("newsline")
 OUTLETS = 50
 
 
-def _corpus(path: Path, count: int) -> None:
-    with path.open("w", encoding="utf-8") as file:
-        for number in range(count):
-            record = {
-                "article_id": f"r{number}",
-                "source": f"outlet{number % OUTLETS}",
-                "published_at": "2025-01-13T08:00:00Z",
-                "body": f"Record {number} says the minister told reporters "
-                f"{number} people came.",
-            }
-            file.write(json.dumps(record) + "\n")
+def _sentence(number: int) -> str:
+    return f"Record {number} says the minister told reporters {number} people came."
 
 
-def _run(count: int, folder: Path) -> dict[str, float]:
-    corpus = folder / f"alike{count}.jsonl"
-    _corpus(corpus, count)
-    out = folder / f"out{count}"
+def _record(article_id: str, source: str, body: str) -> str:
+    record = {
+        "article_id": article_id,
+        "source": source,
+        "published_at": "2025-01-13T08:00:00Z",
+        "body": body,
+    }
+    return json.dumps(record) + "\n"
+
+
+def _records(count: int) -> list[str]:
+    return [
+        _record(f"r{n}", f"outlet{n % OUTLETS}", _sentence(n)) for n in range(count)
+    ]
+
+
+def _one_article(sentences: int) -> list[str]:
+    return [_record("long", "outlet0", " ".join(map(_sentence, range(sentences))))]
+
+
+def _run(name: str, lines: list[str], folder: Path) -> dict[str, float]:
+    corpus = folder / f"{name}.jsonl"
+    corpus.write_text("".join(lines), encoding="utf-8")
+    out = folder / f"out-{name}"
     started = time.perf_counter()
     subprocess.run(
         [str(NEWSLINE), "extract", "--no-progress", "--out", str(out), str(corpus)],
@@ -68,11 +81,13 @@ def main() -> None:
     parser.add_argument("--counts", default="1000,10000", help="record counts")
     args = parser.parse_args()
     counts = [int(c) for c in args.counts.split(",")]
+    runs = [(f"{c:,} records", _records(c)) for c in counts]
+    runs.append(("one article of 5,000 sentences", _one_article(5_000)))
     with tempfile.TemporaryDirectory() as folder:
-        for count in counts:
-            figures = _run(count, Path(folder))
-            shown = "  ".join(f"{name} {value:,.1f}" for name, value in figures.items())
-            print(f"{count:,} records: {shown}", flush=True)
+        for number, (name, lines) in enumerate(runs):
+            figures = _run(str(number), lines, Path(folder))
+            shown = "  ".join(f"{k} {value:,.1f}" for k, value in figures.items())
+            print(f"{name}: {shown}", flush=True)
 
 
 if __name__ == "__main__":
