@@ -2,10 +2,13 @@
 
 ``map_capped`` bounds each item's time. Inside the pool process a timer (SIGALRM)
 interrupts an item that runs past its cap, and the item's result is an ``Overrun``:
-the other items of the batch carry on. Compiled code (an lxml parse, a regular
-expression) does not return to the interpreter for the signal, so the parent keeps
-a backstop as well: a batch that runs far past what its items' caps allow has the
-pool's processes killed and raises ``PoolOverrun``.
+the other items of the batch carry on. A function with a batch form (``batched``)
+gets a pool process's whole chunk at once, within one item's cap; a chunk that
+overruns it is run again one item at a time, so the item at fault is found.
+Compiled code (an lxml parse, a regular expression) does not return to the
+interpreter for the signal, so the parent keeps a backstop as well: a batch that
+runs far past what its items' caps allow has the pool's processes killed and raises
+``PoolOverrun``.
 """
 
 from __future__ import annotations
@@ -196,12 +199,39 @@ class _TimeUp(BaseException):
 _armed = False
 
 
+def batched(
+    batch: Callable[[Sequence[Any]], list[Any]],
+) -> Callable[[Callable[..., R]], Callable[..., R]]:
+    """Declare ``batch`` as the batch form of the decorated one-item function: the
+    same results, item for item, for many items at a time."""
+
+    def declare(func: Callable[..., R]) -> Callable[..., R]:
+        setattr(func, _BATCH, batch)  # an attribute of a function: mypy has no type
+        return func
+
+    return declare
+
+
+_BATCH = "newsline_batch"
+
+
 def _apply_capped(
     func: Callable[..., R], chunk: Sequence[T], *, cap_s: float, **kwargs: Any
 ) -> list[R | Overrun]:
     # Runs in a pool process's main thread, the only one that may handle signals.
     previous = signal.signal(signal.SIGALRM, _time_up)
     try:
+        batch = getattr(func, _BATCH, None)
+        if batch is not None and len(chunk) > 1:
+            # A chunk of ordinary items takes far less than one item's cap. One
+            # that overruns it, or fails, is run again item by item: the item at
+            # fault then gets its own outcome, as without a batch form.
+            try:
+                results = _call_capped(batch, chunk, cap_s, kwargs)
+            except Exception:
+                results = Overrun(cap_s)
+            if not isinstance(results, Overrun):
+                return list(results)
         return [_call_capped(func, item, cap_s, kwargs) for item in chunk]
     finally:
         # Disarmed before the old handler returns: by default SIGALRM kills.
