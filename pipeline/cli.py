@@ -4,11 +4,15 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import math
 import sys
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
+
+from pydantic import BaseModel, ValidationError
+from pydantic_settings import SettingsError
 
 from pipeline.settings import Settings, get_settings
 
@@ -28,12 +32,14 @@ Handler = Callable[[argparse.Namespace, Settings], int]
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Entry point of the ``newsline`` command."""
-    parser = build_parser()
-    args = parser.parse_args(argv)
+    """Entry point of the ``newsline`` command; returns the exit status."""
+    try:
+        args = build_parser().parse_args(argv)
+    except SystemExit as stop:  # --help, or a usage error already printed
+        return stop.code if isinstance(stop.code, int) else 2
     handler: Handler = args.handler
     try:
-        return handler(args, get_settings())
+        return handler(args, _settings())
     except KeyboardInterrupt:
         return 130
     except CliError as error:
@@ -45,9 +51,104 @@ class CliError(Exception):
     """An error the user can act on; shown without a traceback."""
 
 
+class _Parser(argparse.ArgumentParser):
+    """argparse, with a usage error on one line that says where the usage is."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"{self.prog}: {message} (see {self.prog} --help)\n")
+
+
+# -- settings -----------------------------------------------------------------------
+
+
+def _settings() -> Settings:
+    """The settings, or CliError with one line per invalid environment variable."""
+    try:
+        return get_settings()
+    except ValidationError as error:
+        raise CliError("\nnewsline: ".join(describe_invalid_settings(error))) from None
+    except SettingsError as error:  # a nested group given as malformed JSON
+        raise CliError(f"invalid settings: {error}; see README, Settings") from None
+
+
+def describe_invalid_settings(error: ValidationError) -> list[str]:
+    """One line per invalid setting, named as its environment variable."""
+    lines: dict[str, str] = {}
+    for detail in error.errors(include_url=False):
+        name = environment_name(detail["loc"])
+        # Secrets are never echoed; other values are, briefly, to show what was read.
+        given = "" if "PASSWORD" in name else f"={_brief(detail['input'])}"
+        message = detail["msg"]
+        lines.setdefault(
+            name,
+            f"invalid setting {name}{given}: {message[:1].lower()}{message[1:]}; "
+            "fix or unset it",
+        )
+    return list(lines.values())
+
+
+def environment_name(location: Sequence[int | str]) -> str:
+    """The environment variable of a settings field, from a validation error's loc.
+
+    Only field names count: a loc may go on into a union member or a list index.
+    """
+    config = Settings.model_config
+    prefix = config.get("env_prefix") or ""
+    delimiter = config.get("env_nested_delimiter") or "__"
+    model: type[BaseModel] | None = Settings
+    names: list[str] = []
+    for part in location:
+        if model is None or part not in model.model_fields:
+            break
+        names.append(str(part))
+        inner = model.model_fields[str(part)].annotation
+        model = (
+            inner if isinstance(inner, type) and issubclass(inner, BaseModel) else None
+        )
+    return prefix + delimiter.join(names).upper()
+
+
+def _brief(value: object) -> str:
+    text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+# -- argument types -----------------------------------------------------------------
+
+
+def positive_number(text: str) -> float:
+    """An argparse type: a finite number above zero."""
+    try:
+        value = float(text)
+    except ValueError:
+        value = math.nan
+    if not (math.isfinite(value) and value > 0):
+        raise argparse.ArgumentTypeError(f"must be a number above 0, not {text!r}")
+    return value
+
+
+def positive_integer(text: str) -> int:
+    """An argparse type: a whole number of at least 1."""
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be a whole number >= 1, not {text!r}")
+    return value
+
+
+def port_number(text: str) -> int:
+    """An argparse type: a TCP port, 1 to 65535."""
+    value = positive_integer(text)
+    if value > 65535:
+        raise argparse.ArgumentTypeError(f"must be a port, 1 to 65535, not {text!r}")
+    return value
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser, with one sub-command per job."""
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="newsline",
         description="Kafka-native news ingestion: clean, dedupe and enrich articles.",
         epilog=EPILOG,
@@ -104,7 +205,7 @@ def _add_broker(commands: Any) -> None:
         )
         action.add_argument(
             "--port",
-            type=int,
+            type=port_number,
             help="client port on 127.0.0.1 (env NEWSLINE_BROKER__PORT; default 9092)",
         )
 
@@ -212,9 +313,14 @@ def _add_replay(commands: Any) -> None:
     )
     replay.add_argument("paths", nargs="+", type=Path, metavar="PATH")
     replay.add_argument(
-        "--repeat", type=int, default=1, help="send N copies with distinct article_ids"
+        "--repeat",
+        type=positive_integer,
+        default=1,
+        help="send N copies with distinct article_ids",
     )
-    replay.add_argument("--rate", type=float, help="at most R articles per second")
+    replay.add_argument(
+        "--rate", type=positive_number, help="at most R articles per second"
+    )
     replay.add_argument(
         "--progress",
         action=argparse.BooleanOptionalAction,
@@ -225,8 +331,6 @@ def _add_replay(commands: Any) -> None:
 def _replay(args: argparse.Namespace, settings: Settings) -> int:
     from pipeline.replay import replay
 
-    if args.repeat < 1:
-        raise CliError("--repeat must be at least 1")
     with _kafka_access():
         report = asyncio.run(
             replay(
@@ -263,9 +367,11 @@ def _add_tail(commands: Any) -> None:
     )
     tail.add_argument("topic", metavar="TOPIC")
     tail.add_argument("--from-beginning", action="store_true", help="start at offset 0")
-    tail.add_argument("--limit", type=int, help="stop after N records")
+    tail.add_argument("--limit", type=positive_integer, help="stop after N records")
     tail.add_argument(
-        "--timeout", type=float, help="stop after S seconds without a new record"
+        "--timeout",
+        type=positive_number,
+        help="stop after S seconds without a new record",
     )
 
 
@@ -330,7 +436,10 @@ def _add_run(commands: Any) -> None:
     )
     run.add_argument("paths", nargs="+", type=Path, metavar="PATH")
     run.add_argument(
-        "--timeout", type=float, default=180.0, help="give up after S seconds (180)"
+        "--timeout",
+        type=positive_number,
+        default=180.0,
+        help="give up after S seconds (180)",
     )
 
 
