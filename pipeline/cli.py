@@ -6,6 +6,7 @@ import argparse
 import asyncio
 import math
 import sys
+import tempfile
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
@@ -331,11 +332,12 @@ def _add_replay(commands: Any) -> None:
 def _replay(args: argparse.Namespace, settings: Settings) -> int:
     from pipeline.replay import replay
 
-    with _kafka_access():
+    paths = _corpus(args.paths)
+    with _corpus_access(), _kafka_access():
         report = asyncio.run(
             replay(
                 settings,
-                _existing(args.paths),
+                paths,
                 repeat=args.repeat,
                 rate=args.rate,
                 show_progress=args.progress,
@@ -346,11 +348,27 @@ def _replay(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
-def _existing(paths: Sequence[Path]) -> list[Path]:
+def _corpus(paths: Sequence[Path]) -> list[Path]:
+    """The paths, once known to exist and to hold corpus files: before any work."""
+    from pipeline.corpus import require_corpus_files
+
     missing = [str(p) for p in paths if not p.exists()]
     if missing:
         raise CliError(f"no such file or folder: {', '.join(missing)}")
+    with _corpus_access():
+        require_corpus_files(paths)
     return list(paths)
+
+
+@contextmanager
+def _corpus_access() -> Iterator[None]:
+    """A corpus file that cannot be read becomes one line naming it."""
+    from pipeline.corpus import CorpusError
+
+    try:
+        yield
+    except CorpusError as error:
+        raise CliError(str(error)) from error
 
 
 # -- tail ---------------------------------------------------------------------------
@@ -414,12 +432,31 @@ def _add_extract(commands: Any) -> None:
 def _extract(args: argparse.Namespace, settings: Settings) -> int:
     from pipeline.extract import extract
 
-    counts = extract(
-        settings, _existing(args.paths), args.out, show_progress=args.progress
-    )
+    paths = _corpus(args.paths)
+    out = _output_folder(args.out)
+    with _corpus_access():
+        counts = extract(settings, paths, out, show_progress=args.progress)
     for topic, count in counts.items():
         _say(f"{args.out / (topic + '.jsonl')}: {count} records")
     return 0
+
+
+def _output_folder(path: Path) -> Path:
+    """``--out``, created if missing, once a file can be written in it."""
+    if path.exists() and not path.is_dir():
+        raise CliError(f"--out {path} is a file; give a folder (made if missing)")
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+        # Permission bits say little (root ignores them, a read-only mount does not):
+        # writing a file is the test that holds.
+        with tempfile.TemporaryFile(dir=path):
+            pass
+    except OSError as error:
+        reason = error.strerror or type(error).__name__
+        raise CliError(
+            f"cannot write to --out {path}: {reason}; give a writable folder"
+        ) from error
+    return path
 
 
 # -- run ----------------------------------------------------------------------------
@@ -446,9 +483,10 @@ def _add_run(commands: Any) -> None:
 def _run(args: argparse.Namespace, settings: Settings) -> int:
     from pipeline.run import RunError, run
 
+    paths = _corpus(args.paths)
     try:
-        with _kafka_access():
-            run(settings, _existing(args.paths), out=sys.stdout, timeout=args.timeout)
+        with _corpus_access(), _kafka_access():
+            run(settings, paths, out=sys.stdout, timeout=args.timeout)
     except RunError as error:
         raise CliError(str(error)) from error
     return 0

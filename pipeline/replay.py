@@ -13,7 +13,7 @@ from aiokafka import AIOKafkaProducer
 from tqdm import tqdm
 
 from pipeline.codec import encode_key
-from pipeline.corpus import SourceRecord, plan
+from pipeline.corpus import SourceRecord, read_corpus
 from pipeline.kafka import (
     MAX_RECORD_BYTES,
     aiokafka_options,
@@ -53,9 +53,21 @@ async def replay(
 ) -> ReplayReport:
     """Send the corpus; ``rate`` caps records per second. Returns when all are acked.
 
-    Raises KafkaAccessError, before sending anything, when the brokers refuse us.
+    Raises CorpusError when a file cannot be read or there is nothing to send, and
+    KafkaAccessError when the brokers refuse us; either before sending anything.
     """
-    records = list(plan(paths, repeat=repeat))
+    records = read_corpus(paths, repeat=repeat)
+    return await send_records(settings, records, rate=rate, show_progress=show_progress)
+
+
+async def send_records(
+    settings: Settings,
+    records: Sequence[SourceRecord],
+    *,
+    rate: float | None = None,
+    show_progress: bool | None = None,
+) -> ReplayReport:
+    """Send records already read to ``articles.raw``; as ``replay``."""
     await check_access(settings)
     await ensure_topics(settings)
     producer = make_producer(settings)
@@ -72,7 +84,7 @@ async def replay(
 async def _send_all(
     producer: AIOKafkaProducer,
     settings: Settings,
-    records: list[SourceRecord],
+    records: Sequence[SourceRecord],
     report: ReplayReport,
     rate: float | None,
     show_progress: bool | None,

@@ -7,8 +7,9 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import IO
 
+from pipeline.corpus import read_corpus
 from pipeline.kafka import check_access, ensure_topics
-from pipeline.replay import replay
+from pipeline.replay import send_records
 from pipeline.results import Results, collect, output_offsets
 from pipeline.settings import Settings
 from pipeline.supervise import WorkerProcess
@@ -23,16 +24,17 @@ def run(
 ) -> Results:
     """Replay ``paths`` through a fresh worker and print what the pipeline published.
 
-    Raises KafkaAccessError first, before a worker starts, when the broker refuses
-    or does not answer.
+    Raises CorpusError, then KafkaAccessError, before a worker starts, when a file
+    cannot be read or there is none, or when the broker refuses or does not answer.
     """
+    records = read_corpus(paths)
     asyncio.run(check_access(settings))
     asyncio.run(ensure_topics(settings))
     since = asyncio.run(output_offsets(settings))
     log_path = settings.data_dir / "worker.log"
     with WorkerProcess(log_path=log_path, env=settings.as_environment()) as worker:
         out.write(f"worker started (log: {log_path})\n")
-        report = asyncio.run(replay(settings, paths))
+        report = asyncio.run(send_records(settings, records))
         out.write(f"replayed {report.sent} articles in {report.seconds:.1f} s\n")
         results = asyncio.run(
             collect(settings, since, expect=report.keys, timeout=timeout)

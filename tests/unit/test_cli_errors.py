@@ -6,6 +6,12 @@ broker, as each is refused before one is contacted.
 
 from __future__ import annotations
 
+import base64
+import errno
+import gzip
+import json
+import os
+import shutil
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -128,3 +134,165 @@ def test_broker_port_must_be_a_port(
     capsys: pytest.CaptureFixture[str], port: str
 ) -> None:
     assert "--port" in refused(capsys, "broker", "status", "--port", port)
+
+
+# -- corpus -------------------------------------------------------------------------
+
+CORPUS_COMMANDS = [["extract", "--out", "OUT"], ["replay"], ["run"]]
+
+
+def corpus_command(command: list[str], tmp_path: Path, *paths: Path) -> list[str]:
+    """The command line of a corpus command over ``paths``."""
+    out = str(tmp_path / "out")
+    return [command[0], *map(str, paths), *(a.replace("OUT", out) for a in command[1:])]
+
+
+@pytest.mark.parametrize("command", CORPUS_COMMANDS)
+def test_an_empty_folder_is_a_usage_error(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, command: list[str]
+) -> None:
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    (empty / "notes.pdf").write_bytes(b"%PDF")  # not a corpus file: passed over
+    line = refused(capsys, *corpus_command(command, tmp_path, empty))
+    assert f"no corpus files in {empty}" in line
+    assert ".html.gz" in line
+
+
+@pytest.mark.parametrize("command", CORPUS_COMMANDS)
+def test_a_file_of_unknown_kind_given_by_name_lists_the_accepted_kinds(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, command: list[str]
+) -> None:
+    paper = tmp_path / "paper.pdf"
+    paper.write_bytes(b"%PDF-1.7")
+    line = refused(capsys, *corpus_command(command, tmp_path, paper))
+    assert str(paper) in line
+    assert ".txt, .html, .htm, .html.gz, .htm.gz, .jsonl" in line
+
+
+@pytest.mark.parametrize("command", CORPUS_COMMANDS)
+def test_a_jsonl_corpus_without_lines_is_refused_before_any_work(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, command: list[str]
+) -> None:
+    feed = tmp_path / "feed.jsonl"
+    feed.write_text("\n\n")
+    if command[0] == "extract":
+        # extract reads the corpus inside the stage chain, which writes empty files.
+        assert main(corpus_command(command, tmp_path, feed)) == 0
+        return
+    assert "no records in" in refused(capsys, *corpus_command(command, tmp_path, feed))
+
+
+def _without_file_access_override() -> list[str]:
+    """A prefix that runs a command as this user but bound by file permissions.
+
+    root reads any file whatever its mode; without CAP_DAC_OVERRIDE and
+    CAP_DAC_READ_SEARCH it is refused as any other user would be.
+    """
+    if os.geteuid() != 0:
+        return []
+    setpriv = shutil.which("setpriv")
+    if setpriv is None:
+        pytest.skip("running as root without setpriv: no file root cannot read")
+    caps = "-dac_override,-dac_read_search"
+    return [setpriv, f"--inh-caps={caps}", f"--bounding-set={caps}"]
+
+
+@pytest.mark.parametrize("command", CORPUS_COMMANDS)
+def test_a_file_without_read_permission_is_named_before_any_work(
+    tmp_path: Path, command: list[str]
+) -> None:
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    (corpus / "a.txt").write_text("Readable.")
+    secret = corpus / "b.txt"
+    secret.write_text("Not readable.")
+    secret.chmod(0)
+    prefix = _without_file_access_override()
+    env = {**os.environ, "NEWSLINE_KAFKA_BOOTSTRAP_SERVERS": UNUSED_BOOTSTRAP}
+    argv = corpus_command(command, tmp_path, corpus)
+    done = subprocess.run(
+        [*prefix, sys.executable, "-m", "pipeline.cli", *argv],
+        capture_output=True,
+        text=True,
+        env=env,
+        check=False,
+    )
+    assert done.returncode == 2, done.stderr
+    # The real PermissionError from the OS, reported before the broker is contacted.
+    assert done.stderr == f"newsline: cannot read {secret}: Permission denied\n"
+    assert not (tmp_path / "out" / "articles.enriched.jsonl").exists()
+
+
+def test_a_read_error_while_extracting_is_one_line(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    # Any other error the OS may give on read (EIO on a failing disk, ...) is reported
+    # the same way; this fakes one at the read, the only thing it covers.
+    page = tmp_path / "a.html"
+    page.write_text("<p>x</p>")
+    real = Path.read_bytes
+
+    def failing(path: Path) -> bytes:
+        if path == page:
+            raise OSError(errno.EIO, "Input/output error")
+        return real(path)
+
+    monkeypatch.setattr(Path, "read_bytes", failing)
+    line = refused(capsys, "extract", str(page), "--out", str(tmp_path / "out"))
+    assert line == f"newsline: cannot read {page}: Input/output error\n"
+
+
+def test_a_bad_gzip_page_is_dead_lettered_with_its_bytes_not_an_abort(
+    tmp_path: Path, seeds_dir: Path
+) -> None:
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    seed = sorted(seeds_dir.glob("*.txt"))[0]
+    (corpus / seed.name).write_bytes(seed.read_bytes())
+    not_gzip = b"<html><body><p>Plain HTML named .gz</p></body></html>"
+    (corpus / "page.html.gz").write_bytes(not_gzip)
+    truncated = gzip.compress(b"<p>cut short</p>")[:-8]
+    (corpus / "short.html.gz").write_bytes(truncated)
+    out = tmp_path / "out"
+    assert main(["extract", str(corpus), "--out", str(out)]) == 0
+    enriched = (out / "articles.enriched.jsonl").read_text().splitlines()
+    assert len(enriched) == 1
+    letters = [
+        json.loads(line)
+        for line in (out / "articles.deadletter.jsonl").read_text().splitlines()
+    ]
+    by_file = {Path(letter["topic"]).name: letter for letter in letters}
+    assert set(by_file) == {"page.html.gz", "short.html.gz"}
+    for name, original in (("page.html.gz", not_gzip), ("short.html.gz", truncated)):
+        letter = by_file[name]
+        assert base64.b64decode(letter["original_base64"]) == original
+        assert letter["error_type"] in {"invalid_json", "invalid_utf8"}
+        assert letter["reason"]
+
+
+# -- --out ----------------------------------------------------------------------------
+
+
+def test_out_that_is_a_file_is_refused_before_any_work(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, seeds_dir: Path
+) -> None:
+    taken = tmp_path / "taken"
+    taken.write_text("keep me")
+    line = refused(capsys, "extract", str(seeds_dir), "--out", str(taken))
+    assert f"--out {taken} is a file" in line
+    assert taken.read_text() == "keep me"
+
+
+@pytest.mark.parametrize("where", ["under-a-file", "proc"])
+def test_out_that_cannot_be_written_is_refused_before_any_work(
+    capsys: pytest.CaptureFixture[str],
+    tmp_path: Path,
+    seeds_dir: Path,
+    where: str,
+) -> None:
+    # Two folders that root cannot make either: one inside a file, one in /proc.
+    (tmp_path / "file").write_text("")
+    out = tmp_path / "file" / "out" if where == "under-a-file" else Path("/proc/nl")
+    line = refused(capsys, "extract", str(seeds_dir), "--out", str(out))
+    assert f"cannot write to --out {out}" in line
