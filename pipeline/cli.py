@@ -266,13 +266,22 @@ def _say(message: str) -> None:
 
 
 @contextmanager
-def _kafka_access() -> Iterator[None]:
-    """A refused or unreachable broker becomes one line and exit status 2."""
-    from pipeline.kafka import KafkaAccessError
+def _kafka_access(settings: Settings) -> Iterator[None]:
+    """Settings that name no valid broker address or topic, a refused or unreachable
+    broker and a missing topic become one line and exit status 2.
+
+    The settings are checked on entry, before any client is made: aiokafka retries an
+    invalid topic name forever and fails on a malformed address with a traceback.
+    """
+    from pipeline.kafka import KafkaAccessError, check_bootstrap_servers
+    from pipeline.tail import MissingTopicError
+    from pipeline.topics import TopicNameError, check_topic_names
 
     try:
+        check_bootstrap_servers(settings)
+        check_topic_names(settings)
         yield
-    except KafkaAccessError as error:
+    except (KafkaAccessError, TopicNameError, MissingTopicError) as error:
         raise CliError(str(error)) from error
 
 
@@ -294,7 +303,7 @@ def _add_worker(commands: Any) -> None:
 def _worker(args: argparse.Namespace, settings: Settings) -> int:
     from pipeline.worker import run_worker
 
-    with _kafka_access():
+    with _kafka_access(settings):
         run_worker(settings)
     return 0
 
@@ -333,7 +342,7 @@ def _replay(args: argparse.Namespace, settings: Settings) -> int:
     from pipeline.replay import replay
 
     paths = _corpus(args.paths)
-    with _corpus_access(), _kafka_access():
+    with _corpus_access(), _kafka_access(settings):
         report = asyncio.run(
             replay(
                 settings,
@@ -396,7 +405,7 @@ def _add_tail(commands: Any) -> None:
 def _tail(args: argparse.Namespace, settings: Settings) -> int:
     from pipeline.tail import tail
 
-    with _kafka_access():
+    with _kafka_access(settings):
         asyncio.run(
             tail(
                 settings,
@@ -485,7 +494,7 @@ def _run(args: argparse.Namespace, settings: Settings) -> int:
 
     paths = _corpus(args.paths)
     try:
-        with _corpus_access(), _kafka_access():
+        with _corpus_access(), _kafka_access(settings):
             run(settings, paths, out=sys.stdout, timeout=args.timeout)
     except RunError as error:
         raise CliError(str(error)) from error

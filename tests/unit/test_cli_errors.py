@@ -14,6 +14,7 @@ import os
 import shutil
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -296,3 +297,43 @@ def test_out_that_cannot_be_written_is_refused_before_any_work(
     out = tmp_path / "file" / "out" if where == "under-a-file" else Path("/proc/nl")
     line = refused(capsys, "extract", str(seeds_dir), "--out", str(out))
     assert f"cannot write to --out {out}" in line
+
+
+# -- broker addresses and topic names ---------------------------------------------
+
+KAFKA_COMMANDS = [["tail", "articles.raw"], ["replay", "seeds"], ["run", "seeds"]]
+
+
+@pytest.mark.parametrize("servers", ["::::", "host:notaport", "host:99999", "host"])
+@pytest.mark.parametrize("command", [*KAFKA_COMMANDS, ["worker"]])
+def test_a_bootstrap_server_that_is_not_host_port_names_the_setting(
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    servers: str,
+    command: list[str],
+) -> None:
+    monkeypatch.setenv("NEWSLINE_KAFKA_BOOTSTRAP_SERVERS", servers)
+    line = refused(capsys, *command)
+    assert f"NEWSLINE_KAFKA_BOOTSTRAP_SERVERS: {servers!r} is not host:port" in line
+
+
+@pytest.mark.parametrize("topic", ["bad topic/name!", ".", "..", "x" * 250])
+def test_tail_refuses_an_invalid_topic_name_at_once(
+    capsys: pytest.CaptureFixture[str], topic: str
+) -> None:
+    started = time.monotonic()
+    line = refused(capsys, "tail", topic, "--timeout", "30")
+    assert "is not a valid topic name" in line
+    assert "1 to 249" in line
+    assert time.monotonic() - started < 5
+
+
+@pytest.mark.parametrize("command", [*KAFKA_COMMANDS, ["worker"]])
+def test_a_prefix_that_makes_invalid_topic_names_is_refused_at_once(
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    command: list[str],
+) -> None:
+    monkeypatch.setenv("NEWSLINE_TOPIC_PREFIX", "bad prefix/")
+    line = refused(capsys, *command)
+    assert "NEWSLINE_TOPIC_PREFIX='bad prefix/' makes invalid topic names" in line
