@@ -16,6 +16,7 @@ from pydantic import BaseModel, ValidationError
 from pydantic_settings import SettingsError
 
 from pipeline.settings import Settings, get_settings
+from pipeline.supervise import Terminated
 
 EPILOG = """\
 Every option has an environment twin (NEWSLINE_...), and so does every setting that has
@@ -43,6 +44,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return handler(args, _settings())
     except KeyboardInterrupt:
         return 130
+    except Terminated as stop:
+        print(f"newsline: {stop}", file=sys.stderr)
+        return 128 + stop.signum
     except CliError as error:
         print(f"newsline: {error}", file=sys.stderr)
         return 2

@@ -20,17 +20,20 @@ from pipeline.kafka import (
     check_access,
     ensure_topics,
 )
+from pipeline.results import Sent
 from pipeline.settings import Settings
 from pipeline.topics import RAW, topic_name
 
 
 @dataclass
 class ReplayReport:
-    """What a replay sent: how many records, and the keys in order."""
+    """What a replay sent: how many records, their keys in order, and where each
+    was written (``records``, filled once all are acknowledged)."""
 
     sent: int = 0
     keys: list[str | None] = field(default_factory=list)
     seconds: float = 0.0
+    records: list[Sent] = field(default_factory=list)
 
 
 def make_producer(settings: Settings) -> AIOKafkaProducer:
@@ -106,7 +109,11 @@ async def _send_all(
             report.sent += 1
             report.keys.append(record.key)
             bar.update(1)
-        await asyncio.gather(*pending)
+        written = await asyncio.gather(*pending)
+    report.records = [
+        Sent(key, meta.topic, meta.partition, meta.offset)
+        for key, meta in zip(report.keys, written, strict=True)
+    ]
 
 
 async def _pace(started: float, sent: int, rate: float) -> None:
