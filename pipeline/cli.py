@@ -200,7 +200,12 @@ def _add_broker(commands: Any) -> None:
     for name, handler, text in (
         ("start", _broker_start, "start in the background; wait until it answers"),
         ("stop", _broker_stop, "stop it (SIGTERM, then SIGKILL after 30 s)"),
-        ("status", _broker_status, "say whether it runs and answers"),
+        (
+            "status",
+            _broker_status,
+            "say whether a broker answers on the port, and whether it is the data "
+            "dir's (exit 0 if one answers)",
+        ),
     ):
         action = _command(actions, name, handler, text, text)
         action.add_argument(
@@ -257,12 +262,9 @@ def _broker_stop(args: argparse.Namespace, settings: Settings) -> int:
 def _broker_status(args: argparse.Namespace, settings: Settings) -> int:
     from pipeline import broker
 
-    info = broker.broker_status(_broker_settings(args, settings))
-    if info is None:
-        print("not running")
-        return 1
-    print(f"running: {info.bootstrap} (pid {info.pid}, data {info.data_dir})")
-    return 0
+    status = broker.local_broker_status(_broker_settings(args, settings))
+    print(status.describe())
+    return 0 if status.answers else 1
 
 
 def _say(message: str) -> None:
