@@ -4,13 +4,19 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import math
 import sys
+import tempfile
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
+
+from pydantic import BaseModel, ValidationError
+from pydantic_settings import SettingsError
 
 from pipeline.settings import Settings, get_settings
+from pipeline.supervise import Terminated
 
 EPILOG = """\
 Every option has an environment twin (NEWSLINE_...), and so does every setting that has
@@ -28,14 +34,19 @@ Handler = Callable[[argparse.Namespace, Settings], int]
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Entry point of the ``newsline`` command."""
-    parser = build_parser()
-    args = parser.parse_args(argv)
+    """Entry point of the ``newsline`` command; returns the exit status."""
+    try:
+        args = build_parser().parse_args(argv)
+    except SystemExit as stop:  # --help, or a usage error already printed
+        return stop.code if isinstance(stop.code, int) else 2
     handler: Handler = args.handler
     try:
-        return handler(args, get_settings())
+        return handler(args, _settings())
     except KeyboardInterrupt:
         return 130
+    except Terminated as stop:
+        print(f"newsline: {stop}", file=sys.stderr)
+        return 128 + stop.signum
     except CliError as error:
         print(f"newsline: {error}", file=sys.stderr)
         return 2
@@ -45,9 +56,104 @@ class CliError(Exception):
     """An error the user can act on; shown without a traceback."""
 
 
+class _Parser(argparse.ArgumentParser):
+    """argparse, with a usage error on one line that says where the usage is."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"{self.prog}: {message} (see {self.prog} --help)\n")
+
+
+# -- settings -----------------------------------------------------------------------
+
+
+def _settings() -> Settings:
+    """The settings, or CliError with one line per invalid environment variable."""
+    try:
+        return get_settings()
+    except ValidationError as error:
+        raise CliError("\nnewsline: ".join(describe_invalid_settings(error))) from None
+    except SettingsError as error:  # a nested group given as malformed JSON
+        raise CliError(f"invalid settings: {error}; see README, Settings") from None
+
+
+def describe_invalid_settings(error: ValidationError) -> list[str]:
+    """One line per invalid setting, named as its environment variable."""
+    lines: dict[str, str] = {}
+    for detail in error.errors(include_url=False):
+        name = environment_name(detail["loc"])
+        # Secrets are never echoed; other values are, briefly, to show what was read.
+        given = "" if "PASSWORD" in name else f"={_brief(detail['input'])}"
+        message = detail["msg"]
+        lines.setdefault(
+            name,
+            f"invalid setting {name}{given}: {message[:1].lower()}{message[1:]}; "
+            "fix or unset it",
+        )
+    return list(lines.values())
+
+
+def environment_name(location: Sequence[int | str]) -> str:
+    """The environment variable of a settings field, from a validation error's loc.
+
+    Only field names count: a loc may go on into a union member or a list index.
+    """
+    config = Settings.model_config
+    prefix = config.get("env_prefix") or ""
+    delimiter = config.get("env_nested_delimiter") or "__"
+    model: type[BaseModel] | None = Settings
+    names: list[str] = []
+    for part in location:
+        if model is None or part not in model.model_fields:
+            break
+        names.append(str(part))
+        inner = model.model_fields[str(part)].annotation
+        model = (
+            inner if isinstance(inner, type) and issubclass(inner, BaseModel) else None
+        )
+    return prefix + delimiter.join(names).upper()
+
+
+def _brief(value: object) -> str:
+    text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+# -- argument types -----------------------------------------------------------------
+
+
+def positive_number(text: str) -> float:
+    """An argparse type: a finite number above zero."""
+    try:
+        value = float(text)
+    except ValueError:
+        value = math.nan
+    if not (math.isfinite(value) and value > 0):
+        raise argparse.ArgumentTypeError(f"must be a number above 0, not {text!r}")
+    return value
+
+
+def positive_integer(text: str) -> int:
+    """An argparse type: a whole number of at least 1."""
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be a whole number >= 1, not {text!r}")
+    return value
+
+
+def port_number(text: str) -> int:
+    """An argparse type: a TCP port, 1 to 65535."""
+    value = positive_integer(text)
+    if value > 65535:
+        raise argparse.ArgumentTypeError(f"must be a port, 1 to 65535, not {text!r}")
+    return value
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser, with one sub-command per job."""
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="newsline",
         description="Kafka-native news ingestion: clean, dedupe and enrich articles.",
         epilog=EPILOG,
@@ -94,7 +200,12 @@ def _add_broker(commands: Any) -> None:
     for name, handler, text in (
         ("start", _broker_start, "start in the background; wait until it answers"),
         ("stop", _broker_stop, "stop it (SIGTERM, then SIGKILL after 30 s)"),
-        ("status", _broker_status, "say whether it runs and answers"),
+        (
+            "status",
+            _broker_status,
+            "say whether a broker answers on the port, and whether it is the data "
+            "dir's (exit 0 if one answers)",
+        ),
     ):
         action = _command(actions, name, handler, text, text)
         action.add_argument(
@@ -104,7 +215,7 @@ def _add_broker(commands: Any) -> None:
         )
         action.add_argument(
             "--port",
-            type=int,
+            type=port_number,
             help="client port on 127.0.0.1 (env NEWSLINE_BROKER__PORT; default 9092)",
         )
 
@@ -151,12 +262,9 @@ def _broker_stop(args: argparse.Namespace, settings: Settings) -> int:
 def _broker_status(args: argparse.Namespace, settings: Settings) -> int:
     from pipeline import broker
 
-    info = broker.broker_status(_broker_settings(args, settings))
-    if info is None:
-        print("not running")
-        return 1
-    print(f"running: {info.bootstrap} (pid {info.pid}, data {info.data_dir})")
-    return 0
+    status = broker.local_broker_status(_broker_settings(args, settings))
+    print(status.describe())
+    return 0 if status.answers else 1
 
 
 def _say(message: str) -> None:
@@ -164,13 +272,22 @@ def _say(message: str) -> None:
 
 
 @contextmanager
-def _kafka_access() -> Iterator[None]:
-    """A refused or unreachable broker becomes one line and exit status 2."""
-    from pipeline.kafka import KafkaAccessError
+def _kafka_access(settings: Settings) -> Iterator[None]:
+    """Settings that name no valid broker address or topic, a refused or unreachable
+    broker and a missing topic become one line and exit status 2.
+
+    The settings are checked on entry, before any client is made: aiokafka retries an
+    invalid topic name forever and fails on a malformed address with a traceback.
+    """
+    from pipeline.kafka import KafkaAccessError, check_bootstrap_servers
+    from pipeline.tail import MissingTopicError
+    from pipeline.topics import TopicNameError, check_topic_names
 
     try:
+        check_bootstrap_servers(settings)
+        check_topic_names(settings)
         yield
-    except KafkaAccessError as error:
+    except (KafkaAccessError, TopicNameError, MissingTopicError) as error:
         raise CliError(str(error)) from error
 
 
@@ -192,7 +309,7 @@ def _add_worker(commands: Any) -> None:
 def _worker(args: argparse.Namespace, settings: Settings) -> int:
     from pipeline.worker import run_worker
 
-    with _kafka_access():
+    with _kafka_access(settings):
         run_worker(settings)
     return 0
 
@@ -212,9 +329,14 @@ def _add_replay(commands: Any) -> None:
     )
     replay.add_argument("paths", nargs="+", type=Path, metavar="PATH")
     replay.add_argument(
-        "--repeat", type=int, default=1, help="send N copies with distinct article_ids"
+        "--repeat",
+        type=positive_integer,
+        default=1,
+        help="send N copies with distinct article_ids",
     )
-    replay.add_argument("--rate", type=float, help="at most R articles per second")
+    replay.add_argument(
+        "--rate", type=positive_number, help="at most R articles per second"
+    )
     replay.add_argument(
         "--progress",
         action=argparse.BooleanOptionalAction,
@@ -225,13 +347,12 @@ def _add_replay(commands: Any) -> None:
 def _replay(args: argparse.Namespace, settings: Settings) -> int:
     from pipeline.replay import replay
 
-    if args.repeat < 1:
-        raise CliError("--repeat must be at least 1")
-    with _kafka_access():
+    paths = _corpus(args.paths)
+    with _corpus_access(), _kafka_access(settings):
         report = asyncio.run(
             replay(
                 settings,
-                _existing(args.paths),
+                paths,
                 repeat=args.repeat,
                 rate=args.rate,
                 show_progress=args.progress,
@@ -242,11 +363,27 @@ def _replay(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
-def _existing(paths: Sequence[Path]) -> list[Path]:
+def _corpus(paths: Sequence[Path]) -> list[Path]:
+    """The paths, once known to exist and to hold corpus files: before any work."""
+    from pipeline.corpus import require_corpus_files
+
     missing = [str(p) for p in paths if not p.exists()]
     if missing:
         raise CliError(f"no such file or folder: {', '.join(missing)}")
+    with _corpus_access():
+        require_corpus_files(paths)
     return list(paths)
+
+
+@contextmanager
+def _corpus_access() -> Iterator[None]:
+    """A corpus file that cannot be read becomes one line naming it."""
+    from pipeline.corpus import CorpusError
+
+    try:
+        yield
+    except CorpusError as error:
+        raise CliError(str(error)) from error
 
 
 # -- tail ---------------------------------------------------------------------------
@@ -263,16 +400,18 @@ def _add_tail(commands: Any) -> None:
     )
     tail.add_argument("topic", metavar="TOPIC")
     tail.add_argument("--from-beginning", action="store_true", help="start at offset 0")
-    tail.add_argument("--limit", type=int, help="stop after N records")
+    tail.add_argument("--limit", type=positive_integer, help="stop after N records")
     tail.add_argument(
-        "--timeout", type=float, help="stop after S seconds without a new record"
+        "--timeout",
+        type=positive_number,
+        help="stop after S seconds without a new record",
     )
 
 
 def _tail(args: argparse.Namespace, settings: Settings) -> int:
     from pipeline.tail import tail
 
-    with _kafka_access():
+    with _kafka_access(settings):
         asyncio.run(
             tail(
                 settings,
@@ -308,12 +447,31 @@ def _add_extract(commands: Any) -> None:
 def _extract(args: argparse.Namespace, settings: Settings) -> int:
     from pipeline.extract import extract
 
-    counts = extract(
-        settings, _existing(args.paths), args.out, show_progress=args.progress
-    )
+    paths = _corpus(args.paths)
+    out = _output_folder(args.out)
+    with _corpus_access():
+        counts = extract(settings, paths, out, show_progress=args.progress)
     for topic, count in counts.items():
         _say(f"{args.out / (topic + '.jsonl')}: {count} records")
     return 0
+
+
+def _output_folder(path: Path) -> Path:
+    """``--out``, created if missing, once a file can be written in it."""
+    if path.exists() and not path.is_dir():
+        raise CliError(f"--out {path} is a file; give a folder (made if missing)")
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+        # Permission bits say little (root ignores them, a read-only mount does not):
+        # writing a file is the test that holds.
+        with tempfile.TemporaryFile(dir=path):
+            pass
+    except OSError as error:
+        reason = error.strerror or type(error).__name__
+        raise CliError(
+            f"cannot write to --out {path}: {reason}; give a writable folder"
+        ) from error
+    return path
 
 
 # -- run ----------------------------------------------------------------------------
@@ -330,16 +488,20 @@ def _add_run(commands: Any) -> None:
     )
     run.add_argument("paths", nargs="+", type=Path, metavar="PATH")
     run.add_argument(
-        "--timeout", type=float, default=180.0, help="give up after S seconds (180)"
+        "--timeout",
+        type=positive_number,
+        default=180.0,
+        help="give up after S seconds (180)",
     )
 
 
 def _run(args: argparse.Namespace, settings: Settings) -> int:
     from pipeline.run import RunError, run
 
+    paths = _corpus(args.paths)
     try:
-        with _kafka_access():
-            run(settings, _existing(args.paths), out=sys.stdout, timeout=args.timeout)
+        with _corpus_access(), _kafka_access(settings):
+            run(settings, paths, out=sys.stdout, timeout=args.timeout)
     except RunError as error:
         raise CliError(str(error)) from error
     return 0

@@ -29,7 +29,14 @@ from aiokafka.protocol.metadata import MetadataRequest
 from pydantic import SecretStr
 
 from pipeline.settings import Settings
-from pipeline.topics import ALL, RAW, TopicSpec, partition_count, topic_name
+from pipeline.topics import (
+    ALL,
+    RAW,
+    TopicSpec,
+    check_topic_names,
+    partition_count,
+    topic_name,
+)
 
 #: Largest record newsline produces or fetches, and what each pipeline topic accepts
 #: (``ensure_topics``). Below Kafka's default socket.request.max.bytes (100 MiB),
@@ -47,6 +54,37 @@ MAX_INPUT_RECORD_BYTES = (MAX_RECORD_BYTES - DEAD_LETTER_SLACK_BYTES) * 3 // 4
 def bootstrap_list(settings: Settings) -> list[str]:
     """The bootstrap servers as a list of host:port."""
     return [s.strip() for s in settings.kafka_bootstrap_servers.split(",") if s.strip()]
+
+
+BOOTSTRAP_FORM = "host:port, e.g. 127.0.0.1:9092 ([::1]:9092 for IPv6), comma separated"
+
+
+def check_bootstrap_servers(settings: Settings) -> None:
+    """Raise KafkaAccessError, naming the setting, unless every server is host:port.
+
+    aiokafka would raise a ValueError deep in a connection, or an OverflowError for a
+    port past 65535; the setting is checked here, before any client is made.
+    """
+    servers = bootstrap_list(settings)
+    if not servers:
+        raise KafkaAccessError(
+            f"NEWSLINE_KAFKA_BOOTSTRAP_SERVERS is empty; set it to {BOOTSTRAP_FORM}"
+        )
+    for server in servers:
+        if not _is_host_and_port(server):
+            raise KafkaAccessError(
+                f"NEWSLINE_KAFKA_BOOTSTRAP_SERVERS: {server!r} is not host:port; "
+                f"give {BOOTSTRAP_FORM}"
+            )
+
+
+def _is_host_and_port(server: str) -> bool:
+    host, colon, port = server.rpartition(":")
+    if host.startswith("[") and host.endswith("]"):
+        host = host[1:-1]  # an IPv6 address, bracketed so its colons are not the port's
+    elif ":" in host:
+        return False
+    return bool(colon and host and port.isdigit() and 0 < int(port) < 65536)
 
 
 #: How long check_access waits for one broker to connect, authenticate and answer.
@@ -134,6 +172,7 @@ async def check_access(
     the cause; here the cause is the message. The first broker that answers is enough,
     as for a client's own bootstrap.
     """
+    check_bootstrap_servers(settings)
     check_credentials(settings)
     options = _access_options(settings)
     reasons = []
@@ -148,7 +187,7 @@ async def check_access(
             reasons.append(describe_failure(settings, address, error, timeout_s))
         else:
             return
-    raise KafkaAccessError("; ".join(reasons) or "no bootstrap servers are set")
+    raise KafkaAccessError("; ".join(reasons))
 
 
 def check_credentials(settings: Settings) -> None:
@@ -277,6 +316,7 @@ async def ensure_topics(settings: Settings) -> list[str]:
     partition count, compaction and record size limit (``topic_configs``), whichever
     client touches them first. A topic that exists already keeps its configuration.
     """
+    check_topic_names(settings)
     admin = AIOKafkaAdminClient(**aiokafka_options(settings))
     await admin.start()
     try:
@@ -296,6 +336,16 @@ async def ensure_topics(settings: Settings) -> list[str]:
             with suppress(TopicAlreadyExistsError):
                 await admin.create_topics(missing)
         return [t.name for t in missing]
+    finally:
+        await admin.close()
+
+
+async def existing_topics(settings: Settings) -> set[str]:
+    """The names of the topics the cluster has."""
+    admin = AIOKafkaAdminClient(**aiokafka_options(settings))
+    await admin.start()
+    try:
+        return set(await admin.list_topics())
     finally:
         await admin.close()
 

@@ -13,24 +13,27 @@ from aiokafka import AIOKafkaProducer
 from tqdm import tqdm
 
 from pipeline.codec import encode_key
-from pipeline.corpus import SourceRecord, plan
+from pipeline.corpus import SourceRecord, read_corpus
 from pipeline.kafka import (
     MAX_RECORD_BYTES,
     aiokafka_options,
     check_access,
     ensure_topics,
 )
+from pipeline.results import Sent
 from pipeline.settings import Settings
 from pipeline.topics import RAW, topic_name
 
 
 @dataclass
 class ReplayReport:
-    """What a replay sent: how many records, and the keys in order."""
+    """What a replay sent: how many records, their keys in order, and where each
+    was written (``records``, filled once all are acknowledged)."""
 
     sent: int = 0
     keys: list[str | None] = field(default_factory=list)
     seconds: float = 0.0
+    records: list[Sent] = field(default_factory=list)
 
 
 def make_producer(settings: Settings) -> AIOKafkaProducer:
@@ -53,9 +56,21 @@ async def replay(
 ) -> ReplayReport:
     """Send the corpus; ``rate`` caps records per second. Returns when all are acked.
 
-    Raises KafkaAccessError, before sending anything, when the brokers refuse us.
+    Raises CorpusError when a file cannot be read or there is nothing to send, and
+    KafkaAccessError when the brokers refuse us; either before sending anything.
     """
-    records = list(plan(paths, repeat=repeat))
+    records = read_corpus(paths, repeat=repeat)
+    return await send_records(settings, records, rate=rate, show_progress=show_progress)
+
+
+async def send_records(
+    settings: Settings,
+    records: Sequence[SourceRecord],
+    *,
+    rate: float | None = None,
+    show_progress: bool | None = None,
+) -> ReplayReport:
+    """Send records already read to ``articles.raw``; as ``replay``."""
     await check_access(settings)
     await ensure_topics(settings)
     producer = make_producer(settings)
@@ -72,7 +87,7 @@ async def replay(
 async def _send_all(
     producer: AIOKafkaProducer,
     settings: Settings,
-    records: list[SourceRecord],
+    records: Sequence[SourceRecord],
     report: ReplayReport,
     rate: float | None,
     show_progress: bool | None,
@@ -94,7 +109,11 @@ async def _send_all(
             report.sent += 1
             report.keys.append(record.key)
             bar.update(1)
-        await asyncio.gather(*pending)
+        written = await asyncio.gather(*pending)
+    report.records = [
+        Sent(key, meta.topic, meta.partition, meta.offset)
+        for key, meta in zip(report.keys, written, strict=True)
+    ]
 
 
 async def _pace(started: float, sent: int, rate: float) -> None:

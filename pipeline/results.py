@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import base64
+import binascii
 import time
-from collections.abc import Collection
+from collections.abc import Callable, Collection, Iterable
 from dataclasses import dataclass, field
 from typing import TypeVar
 
@@ -29,6 +31,27 @@ from schemas.corroborate import ClaimCluster, FigureComparison
 
 Offsets = dict[TopicPartition, int]
 T = TypeVar("T", bound=BaseModel)
+#: Where a record was written: topic, partition, offset.
+Position = tuple[str, int, int]
+
+
+@dataclass(frozen=True)
+class Sent:
+    """A record replayed to ``articles.raw``: its key, and where it was written.
+
+    Its outcome may carry another id than the key: ingest names a dead letter by the
+    id it derives from the record when the record gave none it could read. The
+    position is what every ingest dead letter carries whatever its id.
+    """
+
+    key: str | None
+    topic: str
+    partition: int
+    offset: int
+
+    @property
+    def position(self) -> Position:
+        return (self.topic, self.partition, self.offset)
 
 
 @dataclass
@@ -46,6 +69,9 @@ class Results:
     comparisons: dict[str, FigureComparison] = field(default_factory=dict)
     dead: dict[str, DeadLetter] = field(default_factory=dict)
     dead_without_id: list[DeadLetter] = field(default_factory=list)
+    #: Dead letters by the position of the record they hold, and the keys they hold.
+    dead_at: dict[Position, DeadLetter] = field(default_factory=dict)
+    dead_keys: set[str] = field(default_factory=set)
     changed: set[str] = field(default_factory=set)
     #: Records that repeated an article, claim, comparison or dead letter already read.
     copies: int = 0
@@ -60,6 +86,17 @@ class Results:
             if all(self._claim_read(claim) for claim in article.claims)
         }
         return complete | set(self.dead)
+
+    def outstanding(self, sent: Iterable[Sent]) -> list[Sent]:
+        """The replayed records without an outcome yet, matched by every id it may
+        carry: the key, the article_id, the dead letter's original key and position.
+        """
+        done = self.done() | self.dead_keys
+        return [
+            record
+            for record in sent
+            if record.key not in done and record.position not in self.dead_at
+        ]
 
     def _claim_read(self, claim: Claim) -> bool:
         cluster = claim.cluster_id
@@ -122,18 +159,24 @@ async def collect(
     settings: Settings,
     since: Offsets,
     *,
-    expect: Collection[str | None],
+    expect: Collection[str | Sent | None],
     timeout: float,
     settle_s: float = 0.0,
+    alive: Callable[[], bool] | None = None,
 ) -> Results:
-    """Read outputs after ``since`` until every expected article_id has an outcome,
-    then on until no record has come for ``settle_s`` seconds.
+    """Read outputs after ``since`` until every expected record has an outcome, then
+    on until no record has come for ``settle_s`` seconds.
 
-    Expected ``None`` ids (records without a usable key) count as dead letters without
-    an id. Returns what arrived when done or when ``timeout`` seconds have passed.
+    A ``Sent`` record is matched by every id its outcome may carry (Results.
+    outstanding). An expected article_id must have an outcome under that id, and an
+    expected ``None`` (a record without a usable key) counts a dead letter without an
+    id. Returns what arrived when done, when ``timeout`` seconds have passed, or as
+    soon as ``alive`` (the producer of the outcomes, a worker) says False.
     """
-    wanted = {key for key in expect if key is not None}
-    anonymous = sum(1 for key in expect if key is None)
+    sent = [item for item in expect if isinstance(item, Sent)]
+    keys = [item for item in expect if not isinstance(item, Sent)]
+    wanted = {key for key in keys if key is not None}
+    anonymous = sum(1 for key in keys if key is None)
     results, deadline = Results(), time.monotonic() + timeout
     consumer = _consumer(settings)
     await consumer.start()
@@ -141,8 +184,16 @@ async def collect(
         consumer.assign(list(since))
         for partition, offset in since.items():
             consumer.seek(partition, offset)
-        while not _complete(results, wanted, anonymous) and time.monotonic() < deadline:
+        # Read once at least: a consumer stopped before it ever waited raises the
+        # CancelledError of a task it had not yet started.
+        while True:
             await _read(consumer, results, settings, wait_s=0.5)
+            if (
+                _complete(results, wanted, anonymous, sent)
+                or time.monotonic() >= deadline
+                or (alive is not None and not alive())
+            ):
+                break
         while settle_s and await _read(consumer, results, settings, wait_s=settle_s):
             pass
     finally:
@@ -161,8 +212,14 @@ async def _read(
     return sum(len(records) for records in batch.values())
 
 
-def _complete(results: Results, wanted: set[str], anonymous: int) -> bool:
-    return wanted <= results.done() and len(results.dead_without_id) >= anonymous
+def _complete(
+    results: Results, wanted: set[str], anonymous: int, sent: list[Sent]
+) -> bool:
+    return (
+        wanted <= results.done()
+        and len(results.dead_without_id) >= anonymous
+        and not results.outstanding(sent)
+    )
 
 
 def _add(results: Results, settings: Settings, topic: str, value: bytes) -> None:
@@ -180,6 +237,7 @@ def _add(results: Results, settings: Settings, topic: str, value: bytes) -> None
         _keep(results, results.comparisons, comparison.comparison_id, comparison)
     elif topic == topic_name(settings, DEADLETTER):
         letter = decode(DeadLetter, value)
+        _index_letter(results, letter)
         if letter.article_id is None:
             results.dead_without_id.append(letter)
         else:
@@ -202,3 +260,25 @@ def _keep(
     ):
         results.changed.add(key)
     seen[key] = record
+
+
+def _index_letter(results: Results, letter: DeadLetter) -> None:
+    """File a dead letter under the position and the key of the record it holds."""
+    if (
+        letter.topic is not None
+        and letter.partition is not None
+        and letter.offset is not None
+    ):
+        results.dead_at[(letter.topic, letter.partition, letter.offset)] = letter
+    key = _original_key(letter)
+    if key is not None:
+        results.dead_keys.add(key)
+
+
+def _original_key(letter: DeadLetter) -> str | None:
+    if letter.original_key_base64 is None:
+        return None
+    try:
+        return base64.b64decode(letter.original_key_base64).decode("utf-8")
+    except (binascii.Error, UnicodeDecodeError):  # any key a producer chose
+        return None

@@ -1,4 +1,9 @@
-"""``newsline run``: a worker, a replay of a corpus, and a summary of what came out."""
+"""``newsline run``: a worker, a replay of a corpus, and a summary of what came out.
+
+The worker is a child process that ``run`` owns: it is stopped however ``run`` ends
+(done, an error, Ctrl-C, SIGTERM or SIGHUP; SIGKILL through the kernel, see
+pipeline.supervise), and a worker that dies on its own ends the run at once.
+"""
 
 from __future__ import annotations
 
@@ -7,11 +12,15 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import IO
 
+from pipeline.corpus import read_corpus
 from pipeline.kafka import check_access, ensure_topics
-from pipeline.replay import replay
+from pipeline.replay import send_records
 from pipeline.results import Results, collect, output_offsets
 from pipeline.settings import Settings
-from pipeline.supervise import WorkerProcess
+from pipeline.supervise import WorkerProcess, raising_on_signals
+
+#: Articles and dead letters listed one by one in the summary; the rest are counted.
+LISTED = 20
 
 
 class RunError(Exception):
@@ -23,36 +32,56 @@ def run(
 ) -> Results:
     """Replay ``paths`` through a fresh worker and print what the pipeline published.
 
-    Raises KafkaAccessError first, before a worker starts, when the broker refuses
-    or does not answer.
+    Raises CorpusError, then KafkaAccessError, before a worker starts, when a file
+    cannot be read or there is none, or when the broker refuses or does not answer.
+    Raises RunError when the worker dies, or when records have no outcome within
+    ``timeout`` seconds.
     """
+    records = read_corpus(paths)
     asyncio.run(check_access(settings))
     asyncio.run(ensure_topics(settings))
     since = asyncio.run(output_offsets(settings))
     log_path = settings.data_dir / "worker.log"
-    with WorkerProcess(log_path=log_path, env=settings.as_environment()) as worker:
+    worker = WorkerProcess(
+        log_path=log_path, env=settings.as_environment(), die_with_parent=True
+    )
+    with raising_on_signals(), worker:
         out.write(f"worker started (log: {log_path})\n")
-        report = asyncio.run(replay(settings, paths))
+        report = asyncio.run(send_records(settings, records))
         out.write(f"replayed {report.sent} articles in {report.seconds:.1f} s\n")
         results = asyncio.run(
-            collect(settings, since, expect=report.keys, timeout=timeout)
+            collect(
+                settings,
+                since,
+                expect=report.records,
+                timeout=timeout,
+                alive=worker.alive,
+            )
         )
         if not worker.alive():
-            raise RunError(f"the worker stopped:\n{worker.log_tail()}")
-    missing = {key for key in report.keys if key} - results.done()
+            raise RunError(
+                f"the worker stopped (exit status {worker.returncode}); the end of "
+                f"{log_path}:\n{worker.log_tail()}"
+            )
+    missing = results.outstanding(report.records)
     out.write(summarise(results))
     if missing:
         raise RunError(
-            f"{len(missing)} articles had no outcome after {timeout:.0f} s; "
+            f"{len(missing)} articles had no outcome after {timeout:g} s; "
             f"see {log_path}"
         )
     return results
 
 
-def summarise(results: Results) -> str:
-    """A short, human-readable account of the outcome records."""
+def summarise(results: Results, *, listed: int = LISTED) -> str:
+    """A short, human-readable account of the outcome records.
+
+    Articles and dead letters past the first ``listed`` are counted, not listed: a
+    large corpus would otherwise flood the terminal.
+    """
     lines = [f"\narticles.enriched: {len(results.enriched)} articles"]
-    for article in results.enriched.values():
+    articles = list(results.enriched.values())
+    for article in articles[:listed]:
         boilerplate = sum(s.boilerplate for s in article.sentences)
         first = next((s.text for s in article.sentences if not s.boilerplate), "")
         lines.append(
@@ -61,6 +90,7 @@ def summarise(results: Results) -> str:
             f"claims={len(article.claims)}"
         )
         lines.append(f"      {first[:100]}")
+    lines += _more(len(articles), listed)
     lines.append(f"claims: {len(results.claims)} claims")
     for claim in sorted(results.claims.values(), key=lambda c: -c.checkworthiness)[:5]:
         speaker = claim.speaker.name if claim.speaker else "(the outlet)"
@@ -68,8 +98,13 @@ def summarise(results: Results) -> str:
     lines += _corroboration(results)
     letters = [*results.dead.values(), *results.dead_without_id]
     lines.append(f"articles.deadletter: {len(letters)} records")
-    lines += [f"  {d.article_id}  {d.error_type}: {d.reason}" for d in letters]
+    lines += [f"  {d.article_id}  {d.error_type}: {d.reason}" for d in letters[:listed]]
+    lines += _more(len(letters), listed)
     return "\n".join(lines) + "\n"
+
+
+def _more(count: int, listed: int) -> list[str]:
+    return [f"  ... and {count - listed} more"] if count > listed else []
 
 
 def _corroboration(results: Results) -> list[str]:

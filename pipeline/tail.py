@@ -11,15 +11,49 @@ from typing import IO
 
 from aiokafka import AIOKafkaConsumer, ConsumerRecord
 
-from pipeline.kafka import MAX_RECORD_BYTES, aiokafka_options, check_access
+from pipeline.kafka import (
+    MAX_RECORD_BYTES,
+    aiokafka_options,
+    bootstrap_list,
+    check_access,
+    existing_topics,
+)
 from pipeline.settings import Settings
-from pipeline.topics import spec_for, topic_name
+from pipeline.topics import check_topic_name, spec_for, topic_name
+
+
+class MissingTopicError(LookupError):
+    """The topic to read does not exist; the message names it and what to check."""
 
 
 def resolve_topic(settings: Settings, name: str) -> str:
-    """A pipeline topic's base name gets the deployment prefix; others pass as is."""
+    """A pipeline topic's base name gets the deployment prefix; others pass as is.
+
+    Raises TopicNameError for a name Kafka would refuse.
+    """
     spec = spec_for(name)
-    return topic_name(settings, spec) if spec else name
+    return check_topic_name(topic_name(settings, spec) if spec else name)
+
+
+async def require_topic(settings: Settings, name: str) -> None:
+    """Raise MissingTopicError unless the cluster has topic ``name``.
+
+    A consumer of a missing topic waits for it without end, logging a warning.
+    """
+    if name in await existing_topics(settings):
+        return
+    brokers = ",".join(bootstrap_list(settings))
+    prefix = settings.topic_prefix
+    # A pipeline topic's name got the prefix: it may be the part that is wrong.
+    hint = (
+        f" (NEWSLINE_TOPIC_PREFIX is {prefix!r})"
+        if prefix and name.startswith(prefix)
+        else ""
+    )
+    raise MissingTopicError(
+        f"topic {name!r} does not exist on {brokers}{hint}; check the name, "
+        "or run a worker or a replay first to create the pipeline's topics"
+    )
 
 
 async def consume(
@@ -80,11 +114,14 @@ async def tail(
 ) -> int:
     """Print records of one topic to ``out``; returns how many were printed.
 
-    Raises KafkaAccessError, naming the cause, when the brokers refuse us.
+    Raises TopicNameError for a name Kafka would refuse, KafkaAccessError, naming
+    the cause, when the brokers refuse us, and MissingTopicError for a topic the
+    cluster does not have; all before reading.
     """
-    await check_access(settings)
-    printed = 0
     name = resolve_topic(settings, topic)
+    await check_access(settings)
+    await require_topic(settings, name)
+    printed = 0
     records = consume(
         settings, [name], from_beginning=from_beginning, idle_timeout=idle_timeout
     )

@@ -2,9 +2,21 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from pipeline.settings import Settings
+
+#: Kafka's own rule for a topic name; a client that asks for another is refused, and
+#: aiokafka then retries it forever.
+LEGAL_TOPIC_NAME = re.compile(r"[a-zA-Z0-9._-]{1,249}")
+TOPIC_NAME_RULE = (
+    "a topic name is 1 to 249 of the characters a-z A-Z 0-9 . _ - (and not '.' or '..')"
+)
+
+
+class TopicNameError(ValueError):
+    """A topic name Kafka would refuse; the message says which and the rule."""
 
 
 @dataclass(frozen=True)
@@ -73,3 +85,29 @@ def partition_count(settings: Settings, spec: TopicSpec) -> int:
 def spec_for(name: str) -> TopicSpec | None:
     """The spec of a base topic name, or None for a topic the pipeline does not own."""
     return next((spec for spec in ALL if spec.name == name), None)
+
+
+def is_legal_topic_name(name: str) -> bool:
+    """Whether Kafka accepts ``name`` as a topic name."""
+    return bool(LEGAL_TOPIC_NAME.fullmatch(name)) and name not in (".", "..")
+
+
+def check_topic_name(name: str) -> str:
+    """``name``, or TopicNameError when Kafka would refuse it."""
+    if not is_legal_topic_name(name):
+        raise TopicNameError(f"{name!r} is not a valid topic name: {TOPIC_NAME_RULE}")
+    return name
+
+
+def check_topic_names(settings: Settings) -> None:
+    """Refuse a NEWSLINE_TOPIC_PREFIX that makes any pipeline topic name invalid."""
+    bad = [
+        name
+        for name in (topic_name(settings, spec) for spec in ALL)
+        if not is_legal_topic_name(name)
+    ]
+    if bad:
+        raise TopicNameError(
+            f"NEWSLINE_TOPIC_PREFIX={settings.topic_prefix!r} makes invalid topic "
+            f"names such as {bad[0]!r}; {TOPIC_NAME_RULE}"
+        )

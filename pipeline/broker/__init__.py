@@ -13,7 +13,9 @@ from pipeline.broker.errors import BrokerError
 from pipeline.broker.jars import KAFKA_VERSION, resolve_jars
 from pipeline.broker.launcher import (
     BrokerInfo,
+    BrokerStatus,
     broker_status,
+    local_broker_status,
     start_broker,
     stop_broker,
 )
@@ -23,8 +25,10 @@ __all__ = [
     "KAFKA_VERSION",
     "BrokerError",
     "BrokerInfo",
+    "BrokerStatus",
     "BrokerTls",
     "broker_status",
+    "local_broker_status",
     "resolve_jars",
     "start_broker",
     "stop_broker",

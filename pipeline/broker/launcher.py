@@ -57,6 +57,74 @@ class BrokerInfo:
     sasl_ssl_bootstrap: str | None = None
 
 
+@dataclass(frozen=True)
+class BrokerStatus:
+    """What answers on the port asked about, and what the data dir's pid file says.
+
+    The two are separate facts: a broker started from another data dir (or another
+    working directory, as the default data dir is relative) answers on its port with
+    no pid file here, and the data dir's broker may serve another port than asked.
+    """
+
+    address: str
+    answers: bool
+    port_in_use: bool
+    data_dir: Path
+    #: The data dir's live broker, and the address it serves; None without one.
+    pid: int | None
+    pid_address: str | None
+
+    def describe(self) -> str:
+        """One line saying both facts, and what to do when they disagree."""
+        ours = self.pid is not None and self.pid_address == self.address
+        if ours and self.answers:
+            return f"running: {self.address} (pid {self.pid}, data {self.data_dir})"
+        if ours:
+            return (
+                f"the broker of {self.data_dir} (pid {self.pid}) does not answer on "
+                f"{self.address} (starting, or stuck: see its broker.log)"
+            )
+        if self.answers:
+            here = f"a broker answers on {self.address}"
+        elif self.port_in_use:
+            here = f"{self.address} is in use, but not by a Kafka broker that answers"
+        else:
+            here = f"not running: nothing answers on {self.address}"
+        if self.pid is not None:
+            return (
+                f"{here}; the broker of {self.data_dir} (pid {self.pid}) runs on "
+                f"{self.pid_address}"
+            )
+        if self.answers:
+            return (
+                f"{here} (not started from {self.data_dir}; give --data-dir to "
+                "manage it)"
+            )
+        return f"{here}, and no broker runs from {self.data_dir}"
+
+
+def local_broker_status(config: LocalBrokerSettings) -> BrokerStatus:
+    """Probe the port ``config`` asks for and the data dir's broker.
+
+    Without a port asked for (``port`` not set in ``config``), the address is the
+    one the data dir's broker serves, or the default port when none runs.
+    """
+    paths = broker_paths(config.data_dir)
+    pid = live_broker_pid(paths)
+    pid_address = running_bootstrap(config, paths) if pid is not None else None
+    asked = "port" in config.model_fields_set
+    address = bootstrap_address(config) if asked or pid_address is None else pid_address
+    port = int(address.rpartition(":")[2])
+    return BrokerStatus(
+        address=address,
+        answers=metadata_answers(address),
+        port_in_use=port_in_use(port),
+        data_dir=paths.data_dir,
+        pid=pid,
+        pid_address=pid_address,
+    )
+
+
 def broker_status(config: LocalBrokerSettings) -> BrokerInfo | None:
     """The data dir's broker if its process lives and it answers; else None."""
     paths = broker_paths(config.data_dir)
