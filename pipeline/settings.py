@@ -188,7 +188,10 @@ class LocalBrokerSettings(BaseModel):
     )
     port: int = Field(default=9092, gt=0, lt=65536, description="Client listener port.")
     controller_port: int | None = Field(
-        default=None, description="KRaft controller port; default port + 1."
+        default=None,
+        gt=0,
+        lt=65536,
+        description="KRaft controller port; default port + 1.",
     )
     cache_dir: Path = Field(
         default=Path.home() / ".cache" / "newsline" / "kafka",
@@ -242,7 +245,9 @@ class Settings(BaseSettings):
     data_dir: Path = Field(
         default=Path("var/newsline"), description="Worker state (RocksDB tables)."
     )
-    web_port: int = Field(default=6066, gt=0, description="Worker's faust web port.")
+    web_port: int = Field(
+        default=6066, gt=0, lt=65536, description="Worker's faust web port."
+    )
     process_workers: int = Field(
         default=0,
         ge=0,

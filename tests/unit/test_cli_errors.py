@@ -55,6 +55,8 @@ def refused(capsys: pytest.CaptureFixture[str], *argv: str) -> str:
         ("NEWSLINE_DEDUPE__THRESHOLD", "2", "less than or equal to 1"),
         ("NEWSLINE_INGEST__MAX_BODY_BYTES", "-1", "greater than 0"),
         ("NEWSLINE_KAFKA_SECURITY_PROTOCOL", "TLS", "'PLAINTEXT', 'SSL'"),
+        ("NEWSLINE_WEB_PORT", "70000", "less than 65536"),
+        ("NEWSLINE_EVENT_TIME__MAX_AHEAD_HOURS", "-1", "greater than or equal to 0"),
     ],
 )
 @pytest.mark.parametrize("command", [["broker", "status"], ["tail", "x"]])
