@@ -106,7 +106,11 @@ def test_an_implausible_date_changes_no_later_verdict(
 
 
 def _corpus(path: Path, *dates: datetime) -> Path:
-    bodies = [TEXT, "Another text entirely, about the weather today.", TEXT]
+    other = (
+        "The agency said on Saturday that 40 flights were cancelled last week.\n"
+        "Airport officials told reporters that 3,000 passengers were stranded."
+    )
+    bodies = [TEXT, other, TEXT]
     records = [
         {
             "article_id": f"r{number}",
@@ -132,12 +136,13 @@ def _outputs(out: Path) -> tuple[dict[str, dict[str, object]], list[dict[str, ob
     return {a["article_id"]: a for a in articles}, clusters
 
 
-def test_through_extract_a_year_9999_record_switches_nothing_off(
-    tmp_path: Path,
+@pytest.mark.parametrize("bad", [FAR_FUTURE, YEAR_ONE], ids=["9999", "year-1"])
+def test_through_extract_an_implausible_date_switches_nothing_off(
+    tmp_path: Path, bad: datetime
 ) -> None:
-    """The issue's case: A, then B dated 9999-12-31, then A again as another id."""
+    """A, then B dated 9999-12-31 (or year 1), then A again as another id."""
     plain = _corpus(tmp_path / "plain.jsonl", JANUARY, JANUARY, JANUARY)
-    hostile = _corpus(tmp_path / "hostile.jsonl", JANUARY, FAR_FUTURE, JANUARY)
+    hostile = _corpus(tmp_path / "hostile.jsonl", JANUARY, bad, JANUARY)
     extract(Settings(), [plain], tmp_path / "plain", show_progress=False)
     extract(Settings(), [hostile], tmp_path / "hostile", show_progress=False)
     expected, expected_clusters = _outputs(tmp_path / "plain")
@@ -147,6 +152,9 @@ def test_through_extract_a_year_9999_record_switches_nothing_off(
     assert articles["r2"]["duplicate"]["kind"] == "exact"
     assert articles["r1"]["published_at"] is None
     assert [n["kind"] for n in articles["r1"]["notes"]] == ["published_at_ignored"]
+    # Its own claims are all there (a year-1 date used to drop every one).
+    assert articles["r1"]["claims"]
+    assert len(articles["r1"]["claims"]) == len(expected["r1"]["claims"])
     # Every claim of the copy still joins its original's cluster.
     assert [c["cluster_id"] for c in articles["r2"]["claims"]] == [
         c["cluster_id"] for c in articles["r0"]["claims"]
