@@ -15,9 +15,16 @@ rebalance (kill loops in tests/integration/test_kills.py; docs/reliability.md):
   head of a partition (``min(acked) - committed > 1``; faust-streaming #606), which
   is exactly a record that was cleared or dropped.
 
+- **No seek back where nothing was committed.** The seek at the end of recovery
+  leaves a partition without a committed offset where the fetcher had got to, so
+  a record fetched and cleared there was never fetched again: the first record a
+  worker ever had on a partition could be lost.
+
 Here nothing is dropped as already read (a record seen twice is processed twice: every
-stage is idempotent, and redelivered records are identical), and a partition is
-committed only while the record at its committed offset has been acknowledged.
+stage is idempotent, and redelivered records are identical); a partition without a
+committed offset is sought back to its first record, which then counts as its
+committed offset; and a partition is committed only while the record at its
+committed offset has been acknowledged.
 """
 
 from __future__ import annotations
@@ -51,6 +58,20 @@ class AtLeastOnceConsumer(faust_aiokafka.Consumer):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self._read_offset = NothingRead()
+
+    async def perform_seek(self) -> None:
+        await super().perform_seek()
+        # Stream partitions only: faust positions the changelogs itself.
+        fresh = [
+            tp
+            for tp in self.assignment()
+            if self._committed_offset.get(tp) is None and not self._is_changelog_tp(tp)
+        ]
+        if not fresh:
+            return
+        for tp, first in (await self.earliest_offsets(*fresh)).items():
+            await self.seek(tp, first)
+            self._committed_offset[tp] = first
 
     def _new_offset(self, tp: TP) -> int | None:
         if not head_is_done(self._acked[tp], self._committed_offset[tp]):
