@@ -5,9 +5,10 @@ with ONE partition: every claim is decided by the single instance that owns it,
 against every earlier claim of the window, so all claims of one cluster are decided
 in one place whichever partition their articles came through.
 Emits, per article: each claim with its ``cluster_id`` on ``claims`` (key claim_id);
-every cluster the article changed, whole, on ``claims.clusters`` (compacted, key
-cluster_id); each new comparison of figures on ``claims.conflicts`` (key
-comparison_id); and last the finished article on ``articles.enriched``.
+every cluster the article changed on ``claims.clusters`` (compacted, key
+cluster_id: exact counts, the founding and latest members); each new comparison
+of figures on ``claims.conflicts`` (key comparison_id); and last the finished
+article on ``articles.enriched``.
 State: tables ``corroborate-state`` and ``corroborate-expiry`` (RocksDB, changelog
 backed) survive restarts; entries expire after NEWSLINE_CORROBORATE__WINDOW_HOURS
 of publication time.

@@ -118,12 +118,12 @@ class DedupeIndex:
 
     def _decide_new(self, request: DedupeRequest, seen_at: datetime) -> ArticleRecord:
         article = request.article
-        time = event_time(article, seen_at, self._times)
+        note = implausible_time(article, seen_at, self._times)
+        time = None if note is not None else event_time(article, seen_at, self._times)
         if time is None:
             time, oldest = self._window.hold(epoch_seconds(seen_at))
         else:
             oldest = self._window.advance(time)
-        note = implausible_time(article, seen_at, self._times)
         decision = _Decision(self._state, request, self._settings, oldest=oldest)
         duplicate = decision.exact() or decision.near() or DuplicateVerdict()
         repeats = decision.repeats()
