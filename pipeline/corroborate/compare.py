@@ -11,10 +11,11 @@ import hashlib
 from dataclasses import dataclass
 from typing import Any
 
+from pipeline.corroborate.cache import Memo
 from pipeline.corroborate.figures import WIDER
 from pipeline.corroborate.records import FigureRecord
 from pipeline.corroborate.terms import entity_key
-from schemas import Quantity, Speaker
+from schemas import Quantity
 from schemas.corroborate import FigureClaim, FigureComparison, Relation
 
 _OPEN_LOW = {"more_than"}
@@ -102,22 +103,38 @@ def _gap(first: FigureRecord, second: FigureRecord) -> tuple[Relation, str]:
     return "conflict", "the figures do not overlap"
 
 
-def compare(
-    first: FigureRecord, second: FigureRecord, *, tolerance: float
-) -> FigureComparison:
-    """The published comparison of an earlier and a later figure."""
-    a, b = _intervals(first, second, tolerance)
-    relation, reason = _relate(first, second, a, b)
-    explanation = f"{_told(first)} vs {_told(second)}: {reason}"
-    return FigureComparison(
-        comparison_id=comparison_id(first, second),
-        relation=relation,
-        counted=_wider(first["category"], second["category"]),
-        first=figure_claim(first),
-        second=figure_claim(second),
-        ratio=ratio(a, b),
-        explanation=explanation,
-    )
+class Comparer:
+    """Publishes comparisons of figures, building each figure's published form and
+    range once: in a big story the first figures are compared with every new one,
+    and building them again each time cost most of a decision."""
+
+    def __init__(self, *, tolerance: float, memo: int = 4096) -> None:
+        self._tolerance = tolerance
+        self._views: Memo[tuple[Any, ...], tuple[FigureClaim, Interval]] = Memo(memo)
+
+    def compare(self, first: FigureRecord, second: FigureRecord) -> FigureComparison:
+        """The published comparison of an earlier and a later figure."""
+        (first_claim, a), (second_claim, b) = self._view(first), self._view(second)
+        relation, reason = _relate(first, second, a, b)
+        return FigureComparison(
+            comparison_id=comparison_id(first, second),
+            relation=relation,
+            counted=_wider(first["category"], second["category"]),
+            first=first_claim,
+            second=second_claim,
+            ratio=ratio(a, b),
+            explanation=f"{_told(first)} vs {_told(second)}: {reason}",
+        )
+
+    def _view(self, figure: FigureRecord) -> tuple[FigureClaim, Interval]:
+        # A figure record is written once; its key and its place in the decision
+        # order name it (a redelivered claim decided again gets a new seq).
+        key = (figure["claim_id"], figure["index"], figure["cluster_id"], figure["seq"])
+        return self._views.get(key, lambda: self._build(figure))
+
+    def _build(self, figure: FigureRecord) -> tuple[FigureClaim, Interval]:
+        claim = figure_claim(figure)
+        return claim, interval(claim.quantity, tolerance=self._tolerance)
 
 
 def _intervals(
@@ -147,16 +164,13 @@ def same_speaker(first: dict[str, Any] | None, second: dict[str, Any] | None) ->
 
 
 def figure_claim(figure: FigureRecord) -> FigureClaim:
-    # Built without validation: every value comes from a Claim validated when it was
-    # read, and a big story compares each figure dozens of times.
-    speaker = figure["speaker"]
-    return FigureClaim.model_construct(
+    return FigureClaim(
         claim_id=figure["claim_id"],
         article_id=figure["article_id"],
         source=figure["source"],
         cluster_id=figure["cluster_id"],
-        speaker=None if speaker is None else Speaker.model_construct(**speaker),
-        quantity=_quantity(figure),
+        speaker=figure["speaker"],
+        quantity=figure["quantity"],
         when=figure["when"],
     )
 

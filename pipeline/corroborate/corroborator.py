@@ -13,6 +13,10 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+from pydantic import TypeAdapter
+
+from pipeline.corroborate.cache import Memo
+from pipeline.corroborate.compare import Comparer
 from pipeline.corroborate.decision import Decision, loaded_cluster
 from pipeline.corroborate.records import (
     ArticleRecord,
@@ -27,6 +31,10 @@ from schemas import ArticleNote, EnrichedArticle
 from schemas.corroborate import ClaimCluster, ClusterMember, FigureComparison
 
 Store = MutableMapping[str, Any]
+
+#: An article's comparisons are kept as one JSON text: as nested objects they took
+#: twice the memory, and a claim in a big story is compared dozens of times.
+_COMPARISONS = TypeAdapter(list[FigureComparison])
 
 
 @dataclass(frozen=True)
@@ -57,6 +65,8 @@ class Corroborator:
         self._settings = settings
         self._times = times
         self._window = EventWindow(state, expiry, hours=settings.window_hours)
+        self._comparer = Comparer(tolerance=settings.approx_tolerance)
+        self._members: Memo[tuple[Any, ...], ClusterMember] = Memo(4096)
 
     def corroborate(
         self, article: EnrichedArticle, *, seen_at: datetime
@@ -99,7 +109,13 @@ class Corroborator:
             oldest = self._window.advance(time)
         seq = self._window.next_seq()
         decision = Decision(
-            self._state, article, self._settings, time=time, seq=seq, oldest=oldest
+            self._state,
+            article,
+            self._settings,
+            time=time,
+            seq=seq,
+            oldest=oldest,
+            comparer=self._comparer,
         )
         # Bounded work per article, whatever a hostile one holds: each placement
         # is bounded, and so is their number.
@@ -113,7 +129,7 @@ class Corroborator:
             expiry=self._window.enter(time, seq, article.article_id),
             assigned=decision.assigned,
             clusters=list(decision.changed),
-            comparisons=[c.model_dump(mode="json") for c in decision.comparisons],
+            comparisons=_COMPARISONS.dump_json(decision.comparisons).decode(),
             figures=decision.figures,
             source=article.source,
             independent=decision.independent,
@@ -140,7 +156,9 @@ class Corroborator:
             notes = (*notes, _capped_note(*record["capped"]))
         return Corroboration(
             article=article.model_copy(update={"claims": claims, "notes": notes}),
-            clusters=tuple(publishable(c) for c in stored if c is not None),
+            clusters=tuple(
+                publishable(c, self._members) for c in stored if c is not None
+            ),
             comparisons=comparisons,
         )
 
@@ -217,13 +235,14 @@ class Corroborator:
             self._state.pop(key, None)
 
 
-def publishable(cluster: ClusterRecord) -> ClaimCluster:
-    """The record published on ``claims.clusters``."""
+def publishable(
+    cluster: ClusterRecord, memo: Memo[tuple[Any, ...], ClusterMember] | None = None
+) -> ClaimCluster:
+    """The record published on ``claims.clusters``; its members are taken from
+    ``memo`` when there (a big cluster lists the same ones each time it grows)."""
     if "count" not in cluster:  # written before counts were kept: lists them all
         cluster = loaded_cluster(cluster, {})
-    members = tuple(
-        ClusterMember.model_validate(m["member"]) for m in cluster["members"]
-    )
+    members = tuple(_member(m["member"], memo or Memo(0)) for m in cluster["members"])
     return ClaimCluster(
         cluster_id=cluster["cluster_id"],
         label=cluster["label"],
@@ -237,6 +256,21 @@ def publishable(cluster: ClusterRecord) -> ClaimCluster:
     )
 
 
+def _member(
+    member: dict[str, Any], memo: Memo[tuple[Any, ...], ClusterMember]
+) -> ClusterMember:
+    # The claim id stands for its article, sentence and text; the rest may differ
+    # if a claim is decided again after a crash.
+    speaker = member["speaker"]
+    key = (
+        member["claim_id"],
+        member["source"],
+        member["independent"],
+        None if speaker is None else tuple(speaker.items()),
+    )
+    return memo.get(key, lambda: ClusterMember.model_validate(member))
+
+
 def _capped_note(placed: int, claims: int) -> ArticleNote:
     detail = (
         f"{placed} of {claims} claims were grouped and compared; the rest have no "
@@ -246,4 +280,7 @@ def _capped_note(placed: int, claims: int) -> ArticleNote:
 
 
 def _stored_comparisons(record: ArticleRecord) -> tuple[FigureComparison, ...]:
-    return tuple(FigureComparison.model_validate(c) for c in record["comparisons"])
+    stored = record["comparisons"]
+    if isinstance(stored, str):
+        return tuple(_COMPARISONS.validate_json(stored))
+    return tuple(_COMPARISONS.validate_python(stored))  # an earlier version

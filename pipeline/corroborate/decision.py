@@ -23,7 +23,7 @@ from collections import Counter
 from collections.abc import MutableMapping
 from typing import Any
 
-from pipeline.corroborate.compare import compare, same_speaker
+from pipeline.corroborate.compare import Comparer, same_speaker
 from pipeline.corroborate.figures import Figure, comparable_categories, read_figures
 from pipeline.corroborate.profile import ClaimProfile, profile, similarity
 from pipeline.corroborate.records import (
@@ -58,6 +58,7 @@ class Decision:
         time: float,
         seq: int,
         oldest: float,
+        comparer: Comparer,
     ) -> None:
         self._state = StagedWrites(state)
         self._article = article
@@ -65,6 +66,7 @@ class Decision:
         self._time = time
         self._seq = seq
         self._oldest = oldest
+        self._comparer = comparer
         self._copies = _copied_sentences(article)
         self._context = sorted(_article_context(article))
         self.assigned: list[list[str]] = []
@@ -247,9 +249,7 @@ class Decision:
         record = self._figure_record(claim, figure, cluster["cluster_id"])
         for peer in self._peers(record, cluster):
             earlier, later = _in_order(peer, record)
-            self.comparisons.append(
-                compare(earlier, later, tolerance=self._settings.approx_tolerance)
-            )
+            self.comparisons.append(self._comparer.compare(earlier, later))
         key = figure_key(claim.claim_id, figure.index)
         self._state[key] = record
         self.figures.append(key)

@@ -53,7 +53,8 @@ class ArticleRecord(TypedDict):
     expiry: str
     assigned: list[list[str]]  # [claim_id, cluster_id], in claim order
     clusters: list[str]  # cluster ids it changed, first changed first
-    comparisons: list[dict[str, Any]]  # FigureComparison.model_dump(mode="json")
+    # A JSON array of FigureComparison (model_dump(mode="json") objects, before).
+    comparisons: str | list[dict[str, Any]]
     figures: list[str]  # g: keys it created
     # Written since cluster counts were kept (older records lack them):
     source: NotRequired[str]

@@ -4,14 +4,23 @@ its counts stay exact as members come and go, and an article's claims are capped
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import Any
 
 import orjson
 
 from pipeline.corroborate import CorroborateSettings, Corroborator
+from pipeline.corroborate.cache import Memo
+from pipeline.corroborate.corroborator import publishable
 from pipeline.corroborate.decision import bound
-from pipeline.corroborate.records import ClusterRecord, cluster_key
+from pipeline.corroborate.records import (
+    ClusterRecord,
+    MemberRecord,
+    article_key,
+    cluster_key,
+)
 from pipeline.dedupe import OrderedKeys
 from schemas import Quantity
+from schemas.corroborate import ClusterMember
 from tests.unit.test_corroborate_stage import (
     CAPTURE,
     SETTINGS,
@@ -19,6 +28,7 @@ from tests.unit.test_corroborate_stage import (
     ArticleFactory,
     article_factory,
     claim,
+    killed,
 )
 
 __all__ = ["article_factory"]  # the fixture, shared with the corroborator's tests
@@ -148,9 +158,9 @@ def test_explanations_say_what_is_counted_in_words(
     article_factory: ArticleFactory,
 ) -> None:
     _, desk = _desk()
-    people = [
+    people = tuple(
         Quantity(text=str(n), low=n, high=n, counted="people") for n in (120, 300)
-    ]
+    )
     text = "Officials said {} people attended the rally in the capital."
     desk.corroborate(
         article_factory("a", claim(text.format(120), quantities=people[:1])), seen_at=T0
@@ -160,3 +170,40 @@ def test_explanations_say_what_is_counted_in_words(
     )
     [comparison] = done.comparisons
     assert comparison.explanation.startswith("120 people (outlet-a) vs 300 people")
+
+
+def test_comparisons_stored_by_an_earlier_version_are_answered_the_same(
+    article_factory: ArticleFactory,
+) -> None:
+    """Comparisons are kept as one JSON text; records that kept them as objects
+    still answer a redelivered article."""
+    state, desk = _desk()
+    said = "North Korean soldiers have been killed in Kursk, officials said."
+    for name, number in [("a", 300), ("b", 900)]:
+        article = article_factory(
+            name, claim(f"{number} {said}", quantities=(killed(number),))
+        )
+        done = desk.corroborate(article, seen_at=T0)
+    assert len(done.comparisons) == 1
+    record = state[article_key("b")]
+    assert isinstance(record, dict)
+    assert isinstance(record["comparisons"], str)
+    as_objects = [c.model_dump(mode="json") for c in done.comparisons]
+    state[article_key("b")] = {**record, "comparisons": as_objects}
+    assert desk.corroborate(article, seen_at=T0).comparisons == done.comparisons
+
+
+def test_a_member_decided_again_is_published_as_it_stands_now(
+    article_factory: ArticleFactory,
+) -> None:
+    state, desk = _desk()
+    desk.corroborate(article_factory("a", claim(CAPTURE)), seen_at=T0)
+    cluster = _cluster(state)
+    memo: Memo[tuple[Any, ...], ClusterMember] = Memo(8)
+    assert publishable(cluster, memo).members[0].independent
+    [listed] = cluster["members"]
+    member = MemberRecord(**listed)
+    member["member"] = {**listed["member"], "independent": False}
+    changed = ClusterRecord(**cluster)
+    changed["members"] = [member]
+    assert not publishable(changed, memo).members[0].independent

@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from pipeline.corroborate.compare import compare, interval, overlaps, relate
+from pipeline.corroborate.compare import Comparer, interval, overlaps, relate
 from pipeline.corroborate.figures import read_figures
 from pipeline.corroborate.records import FigureRecord
 from schemas import Claim, Entity, Quantity
@@ -161,10 +161,22 @@ def test_a_comparison_reads_well_and_has_a_stable_id() -> None:
     first = figure(3000, qualifier="more_than", speaker="Zelenskyy", hedged=True)
     second = figure(1000, 3000, hedged=True, claim_id="c2", time=1.0)
     second["speaker"] = {"name": "South Korean reports", "type": "unknown"}
-    comparison = compare(first, second, tolerance=TOLERANCE)
+    compare = Comparer(tolerance=TOLERANCE).compare
+    comparison = compare(first, second)
     assert comparison.ratio == 1.5
     assert comparison.explanation.startswith("3000 killed or wounded (Zelenskyy) vs")
     assert "do not overlap; both are estimates" in comparison.explanation
-    assert compare(second, first, tolerance=TOLERANCE).comparison_id == (
-        comparison.comparison_id
-    )
+    assert compare(second, first).comparison_id == (comparison.comparison_id)
+
+
+def test_a_figure_written_again_is_compared_as_written_now() -> None:
+    """A comparer keeps each figure's published form; a claim decided again (after
+    a crash) writes its figure anew, with a new place in the decision order."""
+    compare = Comparer(tolerance=TOLERANCE).compare
+    later = figure(300, claim_id="c2", time=1.0)
+    assert compare(figure(100), later).first.quantity.low == 100
+    again = figure(200)
+    again["seq"] = 7
+    comparison = compare(again, later)
+    assert comparison.first.quantity.low == 200
+    assert comparison.ratio == 1.5
