@@ -52,6 +52,8 @@ from schemas.dedupe import DedupeRequest
 
 #: Records handed to the process pool at a time (keeps the progress bar moving).
 CHUNK = 64
+#: Chunks claimed ahead of the one being corroborated.
+AHEAD = 3
 
 
 @dataclass(frozen=True)
@@ -97,6 +99,12 @@ class _Stages:
         self.claims_memory = ClaimsMemory(settings.claims.memory_articles)
 
     async def run(self, records: Sequence[SourceRecord]) -> list[Output]:
+        """The published outputs of every stage for ``records``, in stage order."""
+        return await self.corroborated(await self.claimed(records))
+
+    async def claimed(self, records: Sequence[SourceRecord]) -> list[Output]:
+        """Every output of the stages up to claims, in stage order: the work done
+        in the pool, and the dedupe decisions between."""
         inputs = [
             Input(r.value, encode_key(r.key), Origin(topic=r.origin)) for r in records
         ]
@@ -121,14 +129,19 @@ class _Stages:
             self._inputs(decided, DEDUPED),
             memory=self.claims_memory,
         )
-        corroborated = [
-            out
-            for logged in claimed
-            if logged.topic == CLAIMED
-            for out in self._corroborate(logged)
-        ]
-        stages = (*ingested, *fingerprinted, *decided, *claimed, *corroborated)
-        return [o for o in stages if o.topic in OUTPUTS]
+        return [*ingested, *fingerprinted, *decided, *claimed]
+
+    async def corroborated(self, claimed: list[Output]) -> list[Output]:
+        """The published ones of ``claimed``, then those of corroborating them.
+
+        The event loop runs between articles, so that the pool's work on the next
+        records moves from stage to stage meanwhile."""
+        corroborated: list[Output] = []
+        for logged in claimed:
+            if logged.topic == CLAIMED:
+                corroborated += self._corroborate(logged)
+                await asyncio.sleep(0)
+        return [o for o in (*claimed, *corroborated) if o.topic in OUTPUTS]
 
     async def _pooled(
         self,
@@ -193,15 +206,33 @@ async def _run_stages(
     pool = CpuPool(settings.process_workers, initializer=load_models)
     stages = _Stages(settings, pool)
     disable = None if show_progress is None else not show_progress
+    chunks = [records[i : i + CHUNK] for i in range(0, len(records), CHUNK)]
+    # Chunks go through the pool (and dedupe) one after another, a few ahead of
+    # their corroboration here, so that the two kinds of work overlap.
+    ready: asyncio.Queue[list[Output] | Exception] = asyncio.Queue(maxsize=AHEAD)
+
+    async def claim_all() -> None:
+        for chunk in chunks:
+            try:
+                claimed = await stages.claimed(chunk)
+            except Exception as error:  # raised below, where its chunk is awaited
+                await ready.put(error)
+                return
+            await ready.put(claimed)
+
+    claiming = asyncio.ensure_future(claim_all())
     try:
         with tqdm(
             total=len(records), unit="article", disable=disable, file=sys.stderr
         ) as bar:
-            for start in range(0, len(records), CHUNK):
-                chunk = records[start : start + CHUNK]
-                write(await stages.run(chunk))
+            for chunk in chunks:
+                claimed = await ready.get()
+                if isinstance(claimed, Exception):
+                    raise claimed
+                write(await stages.corroborated(claimed))
                 bar.update(len(chunk))
     finally:
+        claiming.cancel()
         pool.shutdown()
 
 

@@ -1,0 +1,84 @@
+"""``newsline extract`` runs the next chunks through the pool while it corroborates
+the current one: that overlap must change nothing in what it writes."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from pathlib import Path
+
+import pytest
+
+from pipeline import extract
+from pipeline.corpus import SourceRecord
+from pipeline.flow import Output
+from pipeline.settings import Settings
+
+SENTENCES = [
+    "Officials said 300 people attended the rally in the capital on Monday.",
+    "The ministry said 1,200 soldiers had been sent to the border region.",
+    "Police said about 40 people were arrested after the protest.",
+]
+
+
+def _corpus(folder: Path) -> Path:
+    """Records that only come out right when decided in order: exact copies of
+    earlier ones (a duplicate names the first), figures that are compared."""
+    bodies = [f"{SENTENCES[n % 3]} Report {n // 3} says so." for n in range(9)]
+    for copy in (3, 7):
+        bodies[copy] = bodies[0]
+    lines = [
+        json.dumps(
+            {
+                "article_id": f"a{number}",
+                "source": f"outlet{number % 5}",
+                "published_at": "2025-01-13T08:00:00Z",
+                "body": body,
+            }
+        )
+        for number, body in enumerate(bodies)
+    ]
+    corpus = folder / "corpus.jsonl"
+    corpus.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return corpus
+
+
+def _files(out: Path) -> dict[str, str]:
+    return {f.name: f.read_text() for f in sorted(out.glob("*.jsonl"))}
+
+
+def test_overlapping_chunks_write_what_one_chunk_writes(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    corpus = _corpus(tmp_path)
+    settings = Settings(process_workers=1)
+    extract.extract(settings, [corpus], tmp_path / "whole", show_progress=False)
+    monkeypatch.setattr(extract, "CHUNK", 2)
+    monkeypatch.setattr(extract, "AHEAD", 2)
+    extract.extract(settings, [corpus], tmp_path / "chunked", show_progress=False)
+    whole = _files(tmp_path / "whole")
+    assert '"kind":"exact"' in whole["articles.enriched.jsonl"]
+    assert whole["claims.conflicts.jsonl"]
+    assert _files(tmp_path / "chunked") == whole
+
+
+def test_a_failing_chunk_stops_extract_with_its_error(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    claimed: list[int] = []
+
+    async def fail_second(
+        self: extract._Stages, records: Sequence[SourceRecord]
+    ) -> list[Output]:
+        claimed.append(len(claimed))
+        if len(claimed) == 2:
+            raise RuntimeError("the pool broke")
+        return []
+
+    monkeypatch.setattr(extract, "CHUNK", 2)
+    monkeypatch.setattr(extract._Stages, "claimed", fail_second)
+    with pytest.raises(RuntimeError, match="the pool broke"):
+        extract.extract(
+            Settings(), [_corpus(tmp_path)], tmp_path / "out", show_progress=False
+        )
+    assert claimed == [0, 1]  # nothing was claimed past the failure
