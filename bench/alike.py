@@ -25,6 +25,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from procfs import TreePeak
+
 NEWSLINE = Path(sys.executable).with_name("newsline")
 OUTLETS = 50
 
@@ -58,15 +60,29 @@ def _run(name: str, lines: list[str], folder: Path) -> dict[str, float]:
     corpus.write_text("".join(lines), encoding="utf-8")
     out = folder / f"out-{name}"
     started = time.perf_counter()
-    subprocess.run(
-        [str(NEWSLINE), "extract", "--no-progress", "--out", str(out), str(corpus)],
-        check=True,
-        capture_output=True,
-    )
+    command = [
+        str(NEWSLINE),
+        "extract",
+        "--no-progress",
+        "--out",
+        str(out),
+        str(corpus),
+    ]
+    with subprocess.Popen(
+        command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
+    ) as process:
+        tree = TreePeak(process)
+        _, errors = process.communicate()
+    if process.returncode != 0:
+        raise SystemExit(f"newsline extract failed:\n{errors.decode()}")
     seconds = time.perf_counter() - started
     # ru_maxrss of waited-for children: the largest one's peak, in KiB.
     peak_mb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
-    figures = {"seconds": seconds, "peak_mb": peak_mb}
+    figures = {
+        "seconds": seconds,
+        "peak_mb": peak_mb,
+        "all processes peak_mb": tree.join(),
+    }
     for file in sorted(out.glob("*.jsonl")):
         figures[f"{file.stem} MB"] = file.stat().st_size / 1e6
     with (out / "claims.clusters.jsonl").open("rb") as clusters:
