@@ -17,8 +17,10 @@ import asyncio
 import multiprocessing
 import os
 import signal
-from collections.abc import Callable, Sequence
+import sys
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import partial
 from types import FrameType
@@ -34,6 +36,10 @@ REPEAT_S = 1.0
 #: spent queued behind other stages' work in the shared pool counts too.
 BACKSTOP_FACTOR = 2.0
 BACKSTOP_GRACE_S = 30.0
+
+#: How long a thread of the parent holds the GIL before handing it over, while
+#: ``fed_promptly`` (Python's default is 5 ms).
+FEED_SWITCH_S = 0.0005
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -178,6 +184,25 @@ class CpuPool:
         if self._executor is executor:
             self._executor = None
         executor.shutdown(wait=False, cancel_futures=True)
+
+
+@contextmanager
+def fed_promptly() -> Iterator[None]:
+    """Within the block, the process's threads hand the GIL over every
+    ``FEED_SWITCH_S``.
+
+    The executor's own threads move work to the pool processes and results back,
+    and need the GIL for it. A parent busy with pure-Python work between awaits
+    (corroborating) held it 5 ms at a time, and the pool processes sat idle
+    waiting for their next batch: ``newsline extract`` of 10,000 short records
+    took 56 s, against 51 s with this.
+    """
+    previous = sys.getswitchinterval()
+    sys.setswitchinterval(FEED_SWITCH_S)
+    try:
+        yield
+    finally:
+        sys.setswitchinterval(previous)
 
 
 def _nothing(item: object) -> None:

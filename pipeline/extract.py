@@ -22,7 +22,7 @@ from pipeline.claims.reuse import ClaimsMemory, remembered
 from pipeline.codec import encode, encode_key
 from pipeline.corpus import SourceRecord, plan
 from pipeline.corroborate import Corroborator
-from pipeline.cpu import CpuPool, Overrun
+from pipeline.cpu import CpuPool, Overrun, fed_promptly
 from pipeline.deadletter import Origin
 from pipeline.dedupe import DedupeIndex, OrderedKeys, fingerprint_record
 from pipeline.flow import (
@@ -78,7 +78,7 @@ def extract(
     chunk of the corpus comes out, so memory does not grow with the output.
     """
     records = list(plan(paths))
-    with OutputFiles(out_dir) as files:
+    with OutputFiles(out_dir) as files, fed_promptly():
         asyncio.run(_run_stages(settings, records, show_progress, files.write))
     return files.counts
 
@@ -100,11 +100,10 @@ class _Stages:
 
     async def run(self, records: Sequence[SourceRecord]) -> list[Output]:
         """The published outputs of every stage for ``records``, in stage order."""
-        return await self.corroborated(await self.claimed(records))
+        return await self.corroborated(await self.claimed(await self.decided(records)))
 
-    async def claimed(self, records: Sequence[SourceRecord]) -> list[Output]:
-        """Every output of the stages up to claims, in stage order: the work done
-        in the pool, and the dedupe decisions between."""
+    async def decided(self, records: Sequence[SourceRecord]) -> list[Output]:
+        """Every output of ingest, fingerprint and dedupe, in stage order."""
         inputs = [
             Input(r.value, encode_key(r.key), Origin(topic=r.origin)) for r in records
         ]
@@ -123,13 +122,17 @@ class _Stages:
             if logged.topic == DEDUPE_LOG
             for out in self._decide(logged)
         ]
+        return [*ingested, *fingerprinted, *decided]
+
+    async def claimed(self, decided: list[Output]) -> list[Output]:
+        """``decided``, then the claims stage's outputs for its articles."""
         claimed = await self._pooled(
             claims_record,
             route_claims,
             self._inputs(decided, DEDUPED),
             memory=self.claims_memory,
         )
-        return [*ingested, *fingerprinted, *decided, *claimed]
+        return [*decided, *claimed]
 
     async def corroborated(self, claimed: list[Output]) -> list[Output]:
         """The published ones of ``claimed``, then those of corroborating them.
@@ -207,18 +210,22 @@ async def _run_stages(
     stages = _Stages(settings, pool)
     disable = None if show_progress is None else not show_progress
     chunks = [records[i : i + CHUNK] for i in range(0, len(records), CHUNK)]
-    # Chunks go through the pool (and dedupe) one after another, a few ahead of
-    # their corroboration here, so that the two kinds of work overlap.
-    ready: asyncio.Queue[list[Output] | Exception] = asyncio.Queue(maxsize=AHEAD)
+    # Dedupe decides chunk after chunk, in order. A chunk's claims are parsed in
+    # the pool while the next chunks are ingested and decided, and while earlier
+    # ones are corroborated here: the pool is never left waiting for a batch.
+    loop = asyncio.get_running_loop()
+    ready: asyncio.Queue[asyncio.Future[list[Output]]] = asyncio.Queue(AHEAD)
 
     async def claim_all() -> None:
         for chunk in chunks:
             try:
-                claimed = await stages.claimed(chunk)
+                decided = await stages.decided(chunk)
             except Exception as error:  # raised below, where its chunk is awaited
-                await ready.put(error)
+                failed: asyncio.Future[list[Output]] = loop.create_future()
+                failed.set_exception(error)
+                await ready.put(failed)
                 return
-            await ready.put(claimed)
+            await ready.put(asyncio.ensure_future(stages.claimed(decided)))
 
     claiming = asyncio.ensure_future(claim_all())
     try:
@@ -226,13 +233,13 @@ async def _run_stages(
             total=len(records), unit="article", disable=disable, file=sys.stderr
         ) as bar:
             for chunk in chunks:
-                claimed = await ready.get()
-                if isinstance(claimed, Exception):
-                    raise claimed
+                claimed = await (await ready.get())
                 write(await stages.corroborated(claimed))
                 bar.update(len(chunk))
     finally:
         claiming.cancel()
+        while not ready.empty():
+            ready.get_nowait().cancel()
         pool.shutdown()
 
 

@@ -2,12 +2,20 @@ from __future__ import annotations
 
 import asyncio
 import signal
+import sys
 import time
 from collections.abc import Iterator
 
 import pytest
 
-from pipeline.cpu import CpuPool, Overrun, PoolOverrun, _chunks
+from pipeline.cpu import (
+    FEED_SWITCH_S,
+    CpuPool,
+    Overrun,
+    PoolOverrun,
+    _chunks,
+    fed_promptly,
+)
 from pipeline.ingest import Rejection
 
 #: Small caps keep these tests short; the backstop still waits for the timer first.
@@ -174,3 +182,13 @@ async def test_compute_without_a_cap_maps_plainly(
         "a",
         Rejection("bad record", "invalid_record"),
     ]
+
+
+def test_fed_promptly_shortens_the_switch_interval_within_the_block_only() -> None:
+    before = sys.getswitchinterval()
+    with fed_promptly():
+        assert sys.getswitchinterval() == FEED_SWITCH_S < before
+    assert sys.getswitchinterval() == before
+    with pytest.raises(RuntimeError), fed_promptly():
+        raise RuntimeError
+    assert sys.getswitchinterval() == before

@@ -62,23 +62,32 @@ def test_overlapping_chunks_write_what_one_chunk_writes(
     assert _files(tmp_path / "chunked") == whole
 
 
+@pytest.mark.parametrize("stage", ["decided", "claimed"])
 def test_a_failing_chunk_stops_extract_with_its_error(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    stage: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    claimed: list[int] = []
+    calls: list[int] = []
 
     async def fail_second(
-        self: extract._Stages, records: Sequence[SourceRecord]
+        self: extract._Stages, given: Sequence[object]
     ) -> list[Output]:
-        claimed.append(len(claimed))
-        if len(claimed) == 2:
+        calls.append(len(calls))
+        if len(calls) == 2:
             raise RuntimeError("the pool broke")
         return []
 
+    if stage == "claimed":  # decided at once, without the pool
+        monkeypatch.setattr(extract._Stages, "decided", _nothing_decided)
     monkeypatch.setattr(extract, "CHUNK", 2)
-    monkeypatch.setattr(extract._Stages, "claimed", fail_second)
+    monkeypatch.setattr(extract._Stages, stage, fail_second)
     with pytest.raises(RuntimeError, match="the pool broke"):
         extract.extract(
             Settings(), [_corpus(tmp_path)], tmp_path / "out", show_progress=False
         )
-    assert claimed == [0, 1]  # nothing was claimed past the failure
+    assert calls[:2] == [0, 1]
+
+
+async def _nothing_decided(
+    self: extract._Stages, records: Sequence[SourceRecord]
+) -> list[Output]:
+    return []
