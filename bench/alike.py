@@ -6,8 +6,9 @@ Record i is "Record i says the minister told reporters i people came.", from one
 figure is compared with earlier ones. Before cluster records were bounded, output
 and memory grew with the square of N (1,000 records: 1.5 GB and a 125 MB cluster
 file; 10,000: killed at 12 GB). Prints, per N: wall time, the peak memory of the
-largest process (``newsline extract``, or one of its pool processes), the bytes of
-each output file and the largest cluster record. The 5,000-sentence article (kept to
+largest process (``newsline extract``, or one of its pool processes) and of all of
+them together (sampled), the bytes of each output file and the largest cluster
+record. The 5,000-sentence article (kept to
 NEWSLINE_INGEST__MAX_SENTENCES, 2,000) once took 124 s of grouping on its own.
 
     .venv/bin/python bench/alike.py [--counts 1000,10000]   (in increasing order:
