@@ -19,9 +19,10 @@ from pipeline.settings import Settings, get_settings
 from pipeline.supervise import Terminated
 
 EPILOG = """\
-Every option has an environment twin (NEWSLINE_...), and so does every setting that has
-no option; see README "Settings". Connection: NEWSLINE_KAFKA_BOOTSTRAP_SERVERS
-(default 127.0.0.1:9092), NEWSLINE_KAFKA_SECURITY_PROTOCOL, NEWSLINE_KAFKA_SASL_*.
+Settings come from the environment (NEWSLINE_...); some options override one for a
+single run. Every setting is listed in README "Settings". Connection:
+NEWSLINE_KAFKA_BOOTSTRAP_SERVERS (default 127.0.0.1:9092),
+NEWSLINE_KAFKA_SECURITY_PROTOCOL, NEWSLINE_KAFKA_SASL_*.
 
 A first session:
   newsline broker start            # a local Apache Kafka (KRaft) on 127.0.0.1:9092
@@ -170,15 +171,21 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _command(
-    commands: Any, name: str, handler: Handler, help_text: str, description: str
+    commands: Any,
+    name: str,
+    handler: Handler | None,
+    help_text: str,
+    description: str,
 ) -> argparse.ArgumentParser:
+    """A subcommand; ``handler`` None for one whose actions carry their own."""
     sub: argparse.ArgumentParser = commands.add_parser(
         name,
         help=help_text,
         description=description,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    sub.set_defaults(handler=handler)
+    if handler is not None:
+        sub.set_defaults(handler=handler)
     return sub
 
 
@@ -189,7 +196,7 @@ def _add_broker(commands: Any) -> None:
     broker = _command(
         commands,
         "broker",
-        _no_action,
+        None,
         "run a local single-node Apache Kafka (KRaft)",
         "Start, stop or check a local Apache Kafka broker run from jars that Maven\n"
         "resolves (needs java and mvn). For an existing cluster set\n"
@@ -218,10 +225,6 @@ def _add_broker(commands: Any) -> None:
             type=port_number,
             help="client port on 127.0.0.1 (env NEWSLINE_BROKER__PORT; default 9092)",
         )
-
-
-def _no_action(args: argparse.Namespace, settings: Settings) -> int:
-    return 2
 
 
 def _broker_settings(args: argparse.Namespace, settings: Settings) -> Any:

@@ -38,14 +38,6 @@ CUE_VERBS = word_set(
     """
 )
 
-#: Cue verbs whose claim is weaker than a plain statement: they double as hedges.
-HEDGING_CUES = word_set(
-    """
-    estimate estimates estimated claim claims claimed allege alleges alleged
-    accuse accuses accused suggest suggests suggested
-    """
-)
-
 #: Words and phrases that weaken certainty, lower-cased.
 HEDGE_WORDS = word_set(
     """
