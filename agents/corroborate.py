@@ -31,7 +31,7 @@ from pipeline.corroborate import Corroborator
 from pipeline.decider import EXPIRY_BATCH, log_table, run_decider
 from pipeline.delivery import ChangelogSends
 from pipeline.flow import Outputs, route_corroborated
-from pipeline.ingest import Rejection
+from pipeline.rejection import Rejection
 from pipeline.topics import CLAIMED
 from schemas import EnrichedArticle
 

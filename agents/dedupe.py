@@ -41,8 +41,8 @@ from pipeline.decider import EXPIRY_BATCH, log_table, run_decider
 from pipeline.dedupe import DedupeIndex, fingerprint_record
 from pipeline.delivery import ChangelogSends
 from pipeline.flow import Outputs, route_decided, route_fingerprint
-from pipeline.ingest import Rejection
 from pipeline.pooled import run_pooled
+from pipeline.rejection import Rejection
 from pipeline.topics import CLEAN, DEDUPE_LOG
 from schemas.dedupe import DedupeRequest
 

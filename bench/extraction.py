@@ -41,8 +41,9 @@ from urllib.parse import urlsplit
 import trafilatura
 from trafilatura.utils import decode_file
 
-from pipeline.ingest import Rejection, ingest_article, load_identifier
+from pipeline.ingest import ingest_article, load_identifier
 from pipeline.ingest.sentences import split_sentences
+from pipeline.rejection import Rejection
 from pipeline.settings import IngestLimits
 from schemas import EnrichedArticle, RawArticle
 

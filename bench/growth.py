@@ -67,7 +67,8 @@ from pipeline.corroborate import Corroborator
 from pipeline.decider import EXPIRY_BATCH
 from pipeline.dedupe import DedupeIndex, OrderedKeys, fingerprint
 from pipeline.dedupe.minhash import band_keys
-from pipeline.ingest import Rejection, ingest_article, load_identifier
+from pipeline.ingest import ingest_article, load_identifier
+from pipeline.rejection import Rejection
 from pipeline.settings import Settings
 from schemas import Claim, EnrichedArticle, RawArticle
 from schemas.dedupe import DedupeRequest, Fingerprint, SentenceKey

@@ -31,8 +31,8 @@ from pipeline import metrics
 from pipeline.app import app, send
 from pipeline.delivery import ChangelogSends, DeliveredAcks
 from pipeline.flow import Outputs, crashed, route_rejection
-from pipeline.ingest import Rejection
 from pipeline.pooled import origin_of
+from pipeline.rejection import Rejection
 
 log = logging.getLogger(__name__)
 

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 from pipeline.corroborate import Corroboration
 from pipeline.deadletter import Origin, dead_letter
-from pipeline.ingest import Rejection
+from pipeline.rejection import Rejection
 from pipeline.topics import (
     CLAIMED,
     CLAIMS,

@@ -21,7 +21,7 @@ from pipeline.claims.reuse import ClaimsMemory, remembered
 from pipeline.cpu import Overrun, PoolOverrun
 from pipeline.deadletter import Origin
 from pipeline.flow import Outputs, crashed, timed_out
-from pipeline.ingest import Rejection
+from pipeline.rejection import Rejection
 
 log = logging.getLogger(__name__)
 

@@ -9,7 +9,7 @@ from pydantic import ValidationError
 from pipeline.claims.stage import extract_claims
 from pipeline.codec import decode
 from pipeline.cpu import batched
-from pipeline.ingest import Rejection
+from pipeline.rejection import Rejection
 from schemas import EnrichedArticle
 
 #: Languages the claim rules and the spaCy model are written for.

@@ -15,7 +15,7 @@ from pydantic import ValidationError
 
 from pipeline.codec import decode
 from pipeline.dedupe.minhash import band_keys, minhash, shingle_hashes
-from pipeline.ingest import Rejection
+from pipeline.rejection import Rejection
 from pipeline.settings import DedupeSettings
 from schemas import EnrichedArticle, Sentence
 from schemas.dedupe import DedupeRequest, Fingerprint, SentenceKey

@@ -30,7 +30,7 @@ from pipeline.dedupe.records import (
     holder_of,
     sentence_state_key,
 )
-from pipeline.ingest.rejection import Rejection
+from pipeline.rejection import Rejection
 from pipeline.settings import DedupeSettings, EventTimeSettings
 from pipeline.window import (
     EventWindow,

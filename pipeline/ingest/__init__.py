@@ -9,7 +9,6 @@ Modules, in the order a record meets them: ``record`` (bytes to RawArticle),
 """
 
 from pipeline.ingest.language import load_identifier
-from pipeline.ingest.rejection import Rejection
 from pipeline.ingest.stage import ingest_article, ingest_record
 
-__all__ = ["Rejection", "ingest_article", "ingest_record", "load_identifier"]
+__all__ = ["ingest_article", "ingest_record", "load_identifier"]

@@ -29,7 +29,7 @@ from lxml.etree import (  # type: ignore[import-untyped]  # lxml ships no stubs
 from trafilatura.settings import set_date_params
 
 from pipeline.ingest.language import language_code
-from pipeline.ingest.rejection import Rejection
+from pipeline.rejection import Rejection
 
 
 @dataclass(frozen=True)

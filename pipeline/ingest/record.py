@@ -8,7 +8,7 @@ from typing import Any
 from pydantic import ValidationError
 from pydantic_core import ErrorDetails
 
-from pipeline.ingest.rejection import Rejection
+from pipeline.rejection import Rejection
 from pipeline.settings import IngestLimits
 from schemas import SCHEMA_VERSION, RawArticle, derive_article_id
 

@@ -15,8 +15,8 @@ from pipeline.ingest.html import ExtractedPage, extract_page
 from pipeline.ingest.language import detect_language, language_code
 from pipeline.ingest.normalise import normalise_line, normalise_text
 from pipeline.ingest.record import read_raw_article
-from pipeline.ingest.rejection import Rejection
 from pipeline.ingest.sentences import SentenceSpan, split_sentences
+from pipeline.rejection import Rejection
 from pipeline.settings import IngestLimits
 from schemas import EnrichedArticle, RawArticle, Sentence
 

@@ -16,7 +16,7 @@ from pipeline.cpu import (
     _chunks,
     fed_promptly,
 )
-from pipeline.ingest import Rejection
+from pipeline.rejection import Rejection
 
 #: Small caps keep these tests short; the backstop still waits for the timer first.
 CAP_S = 1.0

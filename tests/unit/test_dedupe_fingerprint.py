@@ -16,7 +16,7 @@ from pydantic import ValidationError
 from pipeline.dedupe import fingerprint, fingerprint_record
 from pipeline.dedupe.fingerprint import sentence_key, words
 from pipeline.dedupe.minhash import EMPTY_ROW, Hashes, estimate_jaccard
-from pipeline.ingest import Rejection
+from pipeline.rejection import Rejection
 from pipeline.settings import DedupeSettings
 from schemas import EnrichedArticle
 from schemas.dedupe import DedupeRequest

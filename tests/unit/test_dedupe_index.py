@@ -11,7 +11,7 @@ import pytest
 
 from pipeline.dedupe import DedupeIndex, OrderedKeys, fingerprint
 from pipeline.dedupe.fingerprint import words
-from pipeline.ingest import Rejection
+from pipeline.rejection import Rejection
 from pipeline.settings import DedupeSettings
 from schemas import DuplicateVerdict, EnrichedArticle, SentenceRef
 from schemas.dedupe import DedupeRequest

@@ -15,7 +15,8 @@ from pipeline.flow import (
     route_fingerprint,
     route_ingest,
 )
-from pipeline.ingest import Rejection, ingest_record
+from pipeline.ingest import ingest_record
+from pipeline.rejection import Rejection
 from pipeline.settings import DedupeSettings, IngestLimits
 from pipeline.topics import (
     CLAIMED,

@@ -14,7 +14,8 @@ from typing import Any
 import pytest
 import trafilatura
 
-from pipeline.ingest import Rejection, ingest_article
+from pipeline.ingest import ingest_article
+from pipeline.rejection import Rejection
 from pipeline.settings import IngestLimits
 from schemas import EnrichedArticle, RawArticle
 

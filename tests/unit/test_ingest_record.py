@@ -9,7 +9,8 @@ from typing import Any
 
 import pytest
 
-from pipeline.ingest import Rejection, ingest_record
+from pipeline.ingest import ingest_record
+from pipeline.rejection import Rejection
 from pipeline.settings import IngestLimits
 from schemas import EnrichedArticle, derive_article_id
 

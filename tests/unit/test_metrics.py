@@ -16,7 +16,7 @@ from pipeline import metrics
 from pipeline.corroborate import Corroboration
 from pipeline.deadletter import Origin
 from pipeline.flow import Output, route_corroborated, route_ingest, route_rejection
-from pipeline.ingest import Rejection
+from pipeline.rejection import Rejection
 from pipeline.topics import CLAIMED, DEDUPED
 from schemas import Claim, EnrichedArticle
 from schemas.enriched import DuplicateVerdict, SentenceRef

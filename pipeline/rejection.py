@@ -1,4 +1,7 @@
-"""Why an input could not become an article: the ingest stage's only failure value."""
+"""Why an input could not go on: every stage's failure value, dead-lettered.
+
+Shared by all stages, so it lives outside any one of them.
+"""
 
 from __future__ import annotations
 
