@@ -29,9 +29,10 @@ from pathlib import Path
 
 from pipeline.claims import extract_claims
 from pipeline.corroborate import CorroborateSettings, Corroborator
-from pipeline.dedupe import DedupeIndex, OrderedKeys, fingerprint
+from pipeline.dedupe import DedupeIndex, fingerprint
 from pipeline.ingest import ingest_record
 from pipeline.settings import DedupeSettings, IngestLimits
+from pipeline.state import OrderedKeys
 from schemas import Claim, EnrichedArticle
 from schemas.dedupe import DedupeRequest
 

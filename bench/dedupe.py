@@ -39,7 +39,7 @@ from pathlib import Path
 
 import numpy as np
 
-from pipeline.dedupe import DedupeIndex, OrderedKeys, fingerprint
+from pipeline.dedupe import DedupeIndex, fingerprint
 from pipeline.dedupe.fingerprint import words
 from pipeline.dedupe.minhash import estimate_jaccard
 from pipeline.ingest import ingest_article, load_identifier
@@ -47,6 +47,7 @@ from pipeline.ingest.normalise import normalise_text
 from pipeline.ingest.sentences import split_sentences
 from pipeline.rejection import Rejection
 from pipeline.settings import DedupeSettings, IngestLimits
+from pipeline.state import OrderedKeys
 from schemas import EnrichedArticle, RawArticle, Sentence
 from schemas.dedupe import DedupeRequest
 

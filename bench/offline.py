@@ -64,13 +64,14 @@ from pipeline.codec import encode
 from pipeline.corpus import SourceRecord, plan
 from pipeline.corroborate import Corroborator
 from pipeline.cpu import CpuPool
-from pipeline.dedupe import DedupeIndex, OrderedKeys, fingerprint_record
+from pipeline.dedupe import DedupeIndex, fingerprint_record
 from pipeline.extract import CHUNK, _Stages
 from pipeline.flow import Output, Outputs
 from pipeline.ingest import ingest_record
 from pipeline.ingest.html import run_trafilatura
 from pipeline.models import load_models
 from pipeline.settings import Settings
+from pipeline.state import OrderedKeys
 from pipeline.topics import DEADLETTER, ENRICHED
 from schemas import EnrichedArticle, RawArticle
 from schemas.dedupe import DedupeRequest

@@ -24,7 +24,7 @@ from pipeline.corpus import SourceRecord, plan
 from pipeline.corroborate import Corroborator
 from pipeline.cpu import CpuPool, Overrun, fed_promptly
 from pipeline.deadletter import Origin
-from pipeline.dedupe import DedupeIndex, OrderedKeys, fingerprint_record
+from pipeline.dedupe import DedupeIndex, fingerprint_record
 from pipeline.flow import (
     Output,
     Outputs,
@@ -38,6 +38,7 @@ from pipeline.flow import (
 from pipeline.ingest import ingest_record
 from pipeline.models import load_models
 from pipeline.settings import Settings
+from pipeline.state import OrderedKeys
 from pipeline.topics import (
     CLAIMED,
     CLEAN,

@@ -8,7 +8,6 @@ gets, sets and deletes on ``state``; ``expiry`` walked from its start.
 
 from __future__ import annotations
 
-from collections.abc import MutableMapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -26,11 +25,15 @@ from pipeline.corroborate.records import (
     tally_key,
 )
 from pipeline.settings import CorroborateSettings, EventTimeSettings
-from pipeline.window import EventWindow, article_of_expiry, epoch_seconds, event_time
+from pipeline.state import Store
+from pipeline.state.window import (
+    EventWindow,
+    article_of_expiry,
+    epoch_seconds,
+    event_time,
+)
 from schemas import ArticleNote, EnrichedArticle
 from schemas.corroborate import ClaimCluster, ClusterMember, FigureComparison
-
-Store = MutableMapping[str, Any]
 
 #: An article's comparisons are kept as one JSON text: as nested objects they took
 #: twice the memory, and a claim in a big story is compared dozens of times.

@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import hashlib
 from collections import Counter
-from collections.abc import MutableMapping
 from typing import Any
 
 from pipeline.corroborate.compare import Comparer, same_speaker
@@ -39,11 +38,10 @@ from pipeline.corroborate.records import (
 )
 from pipeline.corroborate.terms import entity_key
 from pipeline.settings import CorroborateSettings
-from pipeline.staging import StagedWrites
+from pipeline.state import Store
+from pipeline.state.staging import StagedWrites
 from schemas import Claim, EnrichedArticle
 from schemas.corroborate import ClusterMember, FigureComparison
-
-Store = MutableMapping[str, Any]
 
 
 class Decision:

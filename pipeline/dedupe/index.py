@@ -10,7 +10,6 @@ the size of the index.
 
 from __future__ import annotations
 
-from collections.abc import MutableMapping
 from datetime import datetime
 from typing import Any
 
@@ -32,7 +31,8 @@ from pipeline.dedupe.records import (
 )
 from pipeline.rejection import Rejection
 from pipeline.settings import DedupeSettings, EventTimeSettings
-from pipeline.window import (
+from pipeline.state import Store
+from pipeline.state.window import (
     EventWindow,
     article_of_expiry,
     epoch_seconds,
@@ -47,8 +47,6 @@ from schemas import (
     SentenceRef,
 )
 from schemas.dedupe import DedupeRequest, Fingerprint
-
-Store = MutableMapping[str, Any]
 
 
 class DedupeIndex:

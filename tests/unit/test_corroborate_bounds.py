@@ -18,7 +18,7 @@ from pipeline.corroborate.records import (
     article_key,
     cluster_key,
 )
-from pipeline.dedupe import OrderedKeys
+from pipeline.state import OrderedKeys
 from schemas import Quantity
 from schemas.corroborate import ClusterMember
 from tests.unit.test_corroborate_stage import (

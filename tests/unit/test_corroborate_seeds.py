@@ -9,7 +9,7 @@ import pytest
 
 from pipeline.claims import extract_claims
 from pipeline.corroborate import CorroborateSettings, Corroborator
-from pipeline.dedupe import OrderedKeys
+from pipeline.state import OrderedKeys
 from schemas import Claim
 from schemas.corroborate import ClaimCluster, FigureComparison
 from tests.unit.test_dedupe_seeds import dedupe_in_order, ingest_seeds

@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 from pipeline.corroborate import CorroborateSettings, Corroboration, Corroborator
-from pipeline.dedupe import OrderedKeys
+from pipeline.state import OrderedKeys
 from schemas import (
     Claim,
     DuplicateVerdict,

@@ -9,10 +9,11 @@ from typing import Any
 
 import pytest
 
-from pipeline.dedupe import DedupeIndex, OrderedKeys, fingerprint
+from pipeline.dedupe import DedupeIndex, fingerprint
 from pipeline.dedupe.fingerprint import words
 from pipeline.rejection import Rejection
 from pipeline.settings import DedupeSettings
+from pipeline.state import OrderedKeys
 from schemas import DuplicateVerdict, EnrichedArticle, SentenceRef
 from schemas.dedupe import DedupeRequest
 from tests.unit.conftest import ArticleFactory

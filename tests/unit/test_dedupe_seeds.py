@@ -6,9 +6,10 @@ import json
 from datetime import UTC, datetime
 from pathlib import Path
 
-from pipeline.dedupe import DedupeIndex, OrderedKeys, fingerprint
+from pipeline.dedupe import DedupeIndex, fingerprint
 from pipeline.ingest import ingest_record
 from pipeline.settings import DedupeSettings, IngestLimits
+from pipeline.state import OrderedKeys
 from schemas import DuplicateVerdict, EnrichedArticle, SentenceRef
 from schemas.dedupe import DedupeRequest
 

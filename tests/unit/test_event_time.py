@@ -8,10 +8,11 @@ from pathlib import Path
 
 import pytest
 
-from pipeline.dedupe import DedupeIndex, OrderedKeys, fingerprint
+from pipeline.dedupe import DedupeIndex, fingerprint
 from pipeline.extract import extract
 from pipeline.settings import DedupeSettings, EventTimeSettings, Settings
-from pipeline.window import WATERMARK, event_time, implausible_time
+from pipeline.state import OrderedKeys
+from pipeline.state.window import WATERMARK, event_time, implausible_time
 from schemas import EnrichedArticle
 from schemas.dedupe import DedupeRequest
 from tests.unit.conftest import ArticleFactory

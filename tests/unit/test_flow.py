@@ -6,7 +6,7 @@ from pipeline.claims import claims_record
 from pipeline.codec import encode
 from pipeline.corroborate import CorroborateSettings, Corroborator
 from pipeline.deadletter import Origin
-from pipeline.dedupe import OrderedKeys, fingerprint_record
+from pipeline.dedupe import fingerprint_record
 from pipeline.flow import (
     crashed,
     route_claims,
@@ -18,6 +18,7 @@ from pipeline.flow import (
 from pipeline.ingest import ingest_record
 from pipeline.rejection import Rejection
 from pipeline.settings import DedupeSettings, IngestLimits
+from pipeline.state import OrderedKeys
 from pipeline.topics import (
     CLAIMED,
     CLAIMS,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from pipeline.staging import StagedWrites
+from pipeline.state.staging import StagedWrites
 from tests.unit.stores import TableLikeStore
 
 

@@ -2,8 +2,8 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from pipeline.dedupe import OrderedKeys
-from pipeline.window import EventWindow, article_of_expiry, expiry_key
+from pipeline.state import OrderedKeys
+from pipeline.state.window import EventWindow, article_of_expiry, expiry_key
 
 HOUR = 3600.0
 

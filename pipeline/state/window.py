@@ -9,18 +9,15 @@ stops at the first live entry, so a sweep costs what it removes, never a scan.
 
 from __future__ import annotations
 
-from collections.abc import MutableMapping
 from datetime import UTC, datetime
 from itertools import islice, takewhile
-from typing import Any
 
 from pipeline.settings import EventTimeSettings
+from pipeline.state.store import Store
 from schemas import ArticleNote, EnrichedArticle
 
 SEQ = "seq"
 WATERMARK = "watermark"
-
-Store = MutableMapping[str, Any]
 
 
 class EventWindow:

@@ -1,15 +1,22 @@
-"""An in-memory store for the dedupe index when there is no faust table."""
+"""The key-value stores the deciders keep their state in.
+
+In the worker they are faust tables (RocksDB, or memory, backed by a changelog);
+``newsline extract`` and the tests use a dict and an ``OrderedKeys``.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping, MutableMapping
 from typing import Any
 
+#: What a decider reads and writes: a faust table, or a dict.
+Store = MutableMapping[str, Any]
+
 
 class OrderedKeys(MutableMapping[str, Any]):
     """A dict whose keys iterate in ascending order, as a RocksDB table's do.
 
-    DedupeIndex walks its expiry store from the oldest key; a plain dict would
+    The deciders walk their expiry stores from the oldest key; a plain dict would
     iterate in insertion order, which is decision order, not event-time order.
     Iteration sorts, so it costs O(n log n): fine for one sweep now and then.
     """

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterator, MutableMapping
 from typing import Any
 
-Store = MutableMapping[str, Any]
+from pipeline.state.store import Store
 
 _DELETED = object()
 
