@@ -1,5 +1,12 @@
-"""One thin faust agent per stage. Importing this package registers them all."""
+"""One thin faust agent per stage, put on a worker's runtime by ``register``."""
 
 from agents import claims, corroborate, dedupe, ingest
+from pipeline.runtime import Runtime
 
-__all__ = ["claims", "corroborate", "dedupe", "ingest"]
+__all__ = ["register"]
+
+
+def register(runtime: Runtime) -> None:
+    """Every stage's agents (and the deciders' tables) on ``runtime``'s app."""
+    for stage in (claims, corroborate, dedupe, ingest):
+        stage.register(runtime)

@@ -17,15 +17,20 @@ from __future__ import annotations
 
 import faust
 
-from pipeline.app import app, channels, settings
 from pipeline.claims import claims_record
 from pipeline.claims.reuse import ClaimsMemory
 from pipeline.flow import route_claims
 from pipeline.pooled import run_pooled
+from pipeline.runtime import Runtime
 from pipeline.topics import DEDUPED
 
 
-@app.agent(channels[DEDUPED.name])
-async def claims(stream: faust.StreamT[bytes]) -> None:
-    memory = ClaimsMemory(settings.claims.memory_articles)
-    await run_pooled(stream, claims_record, route_claims, stage="claims", memory=memory)
+def register(runtime: Runtime) -> None:
+    """The claims agent."""
+
+    @runtime.app.agent(runtime.channels[DEDUPED.name], name="agents.claims.claims")
+    async def claims(stream: faust.StreamT[bytes]) -> None:
+        memory = ClaimsMemory(runtime.settings.claims.memory_articles)
+        await run_pooled(
+            runtime, stream, claims_record, route_claims, stage="claims", memory=memory
+        )

@@ -25,39 +25,40 @@ from datetime import datetime
 import faust
 from pydantic import ValidationError
 
-from pipeline.app import app, channels, settings
 from pipeline.codec import decode
 from pipeline.corroborate import Corroborator
 from pipeline.decider import EXPIRY_BATCH, log_table, run_decider
 from pipeline.delivery import ChangelogSends
 from pipeline.flow import Outputs, route_corroborated
 from pipeline.rejection import Rejection
+from pipeline.runtime import Runtime
 from pipeline.topics import CLAIMED
 from schemas import EnrichedArticle
 
-changelog = ChangelogSends()
-corroborator = Corroborator(
-    log_table("corroborate-state", changelog),
-    log_table("corroborate-expiry", changelog),
-    settings=settings.corroborate,
-    times=settings.event_time,
-)
 
-
-@app.agent(channels[CLAIMED.name])
-async def corroborate(stream: faust.StreamT[bytes]) -> None:
-    await run_decider(
-        stream, _decide, _expire, stage="corroborate", changelog=changelog
+def register(runtime: Runtime) -> None:
+    """The corroborate decider, on its two tables."""
+    app, settings = runtime.app, runtime.settings
+    changelog = ChangelogSends()
+    corroborator = Corroborator(
+        log_table(app, "corroborate-state", changelog),
+        log_table(app, "corroborate-expiry", changelog),
+        settings=settings.corroborate,
+        times=settings.event_time,
     )
 
+    def decide(value: bytes, now: datetime) -> Outputs | Rejection:
+        try:
+            article = decode(EnrichedArticle, value)
+        except ValidationError as error:
+            return Rejection(f"not a claimed article: {error}"[:500], "invalid_record")
+        return route_corroborated(corroborator.corroborate(article, seen_at=now))
 
-def _decide(value: bytes, now: datetime) -> Outputs | Rejection:
-    try:
-        article = decode(EnrichedArticle, value)
-    except ValidationError as error:
-        return Rejection(f"not a claimed article: {error}"[:500], "invalid_record")
-    return route_corroborated(corroborator.corroborate(article, seen_at=now))
+    def expire(now: datetime) -> int:
+        return corroborator.expire(now=now, limit=EXPIRY_BATCH)
 
-
-def _expire(now: datetime) -> int:
-    return corroborator.expire(now=now, limit=EXPIRY_BATCH)
+    @app.agent(runtime.channels[CLAIMED.name], name="agents.corroborate.corroborate")
+    async def corroborate(stream: faust.StreamT[bytes]) -> None:
+        await run_decider(
+            runtime, stream, decide, expire, stage="corroborate", changelog=changelog
+        )

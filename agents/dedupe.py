@@ -35,7 +35,6 @@ from datetime import datetime
 import faust
 from pydantic import ValidationError
 
-from pipeline.app import app, channels, settings
 from pipeline.codec import decode
 from pipeline.decider import EXPIRY_BATCH, log_table, run_decider
 from pipeline.dedupe import DedupeIndex, fingerprint_record
@@ -43,45 +42,49 @@ from pipeline.delivery import ChangelogSends
 from pipeline.flow import Outputs, route_decided, route_fingerprint
 from pipeline.pooled import run_pooled
 from pipeline.rejection import Rejection
+from pipeline.runtime import Runtime
 from pipeline.topics import CLEAN, DEDUPE_LOG
 from schemas.dedupe import DedupeRequest
 
-changelog = ChangelogSends()
-index = DedupeIndex(
-    log_table("dedupe-state", changelog),
-    log_table("dedupe-expiry", changelog),
-    settings=settings.dedupe,
-    times=settings.event_time,
-)
 
-
-@app.agent(channels[CLEAN.name])
-async def fingerprint(stream: faust.StreamT[bytes]) -> None:
-    await run_pooled(
-        stream,
-        fingerprint_record,
-        route_fingerprint,
-        stage="fingerprint",
+def register(runtime: Runtime) -> None:
+    """The fingerprint agent and the dedupe decider, on its two tables."""
+    app, settings = runtime.app, runtime.settings
+    changelog = ChangelogSends()
+    index = DedupeIndex(
+        log_table(app, "dedupe-state", changelog),
+        log_table(app, "dedupe-expiry", changelog),
         settings=settings.dedupe,
+        times=settings.event_time,
     )
 
+    def decide_one(value: bytes, now: datetime) -> Outputs | Rejection:
+        try:
+            request = decode(DedupeRequest, value)
+        except ValidationError as error:
+            return Rejection(f"not a dedupe request: {error}"[:500], "invalid_record")
+        decided = index.decide(request, seen_at=now)
+        # A refusal goes back to run_decider, which dead-letters it with this event.
+        if isinstance(decided, Rejection):
+            return decided
+        return route_decided(decided)
 
-@app.agent(channels[DEDUPE_LOG.name])
-async def decide(stream: faust.StreamT[bytes]) -> None:
-    await run_decider(stream, _decide, _expire, stage="dedupe", changelog=changelog)
+    def expire(now: datetime) -> int:
+        return index.expire(now=now, limit=EXPIRY_BATCH)
 
+    @app.agent(runtime.channels[CLEAN.name], name="agents.dedupe.fingerprint")
+    async def fingerprint(stream: faust.StreamT[bytes]) -> None:
+        await run_pooled(
+            runtime,
+            stream,
+            fingerprint_record,
+            route_fingerprint,
+            stage="fingerprint",
+            settings=settings.dedupe,
+        )
 
-def _decide(value: bytes, now: datetime) -> Outputs | Rejection:
-    try:
-        request = decode(DedupeRequest, value)
-    except ValidationError as error:
-        return Rejection(f"not a dedupe request: {error}"[:500], "invalid_record")
-    decided = index.decide(request, seen_at=now)
-    # A refusal goes back to run_decider, which dead-letters it with this event.
-    if isinstance(decided, Rejection):
-        return decided
-    return route_decided(decided)
-
-
-def _expire(now: datetime) -> int:
-    return index.expire(now=now, limit=EXPIRY_BATCH)
+    @app.agent(runtime.channels[DEDUPE_LOG.name], name="agents.dedupe.decide")
+    async def decide(stream: faust.StreamT[bytes]) -> None:
+        await run_decider(
+            runtime, stream, decide_one, expire, stage="dedupe", changelog=changelog
+        )

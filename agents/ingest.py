@@ -17,26 +17,31 @@ from __future__ import annotations
 
 import faust
 
-from pipeline.app import app, channels, pool, settings
 from pipeline.flow import route_ingest
 from pipeline.ingest import ingest_record
 from pipeline.pooled import run_pooled
+from pipeline.runtime import Runtime
 from pipeline.topics import RAW
 
 
-@app.agent(channels[RAW.name])
-async def ingest(stream: faust.StreamT[bytes]) -> None:
-    await run_pooled(
-        stream,
-        ingest_record,
-        route_ingest,
-        stage="ingest",
-        seconds_per_item=settings.ingest.max_seconds_per_article,
-        limits=settings.ingest,
-    )
+def register(runtime: Runtime) -> None:
+    """The ingest agent, and a task that starts the pool's processes early."""
+    app, settings = runtime.app, runtime.settings
 
+    @app.agent(runtime.channels[RAW.name], name="agents.ingest.ingest")
+    async def ingest(stream: faust.StreamT[bytes]) -> None:
+        await run_pooled(
+            runtime,
+            stream,
+            ingest_record,
+            route_ingest,
+            stage="ingest",
+            seconds_per_item=settings.ingest.max_seconds_per_article,
+            limits=settings.ingest,
+        )
 
-@app.task  # type: ignore[untyped-decorator]  # faust leaves App.task untyped
-async def warm_pool() -> None:
-    """Spawn the CPU processes while the consumer joins its group."""
-    await pool.warm()
+    async def warm_pool() -> None:
+        """Spawn the CPU processes while the consumer joins its group."""
+        await runtime.pool.warm()
+
+    app.task(warm_pool)

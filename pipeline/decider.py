@@ -28,11 +28,11 @@ import faust
 from faust.types.tuples import FutureMessage
 
 from pipeline import metrics
-from pipeline.app import app, send
 from pipeline.delivery import ChangelogSends, DeliveredAcks
 from pipeline.flow import Outputs, crashed, route_rejection
 from pipeline.pooled import origin_of
 from pipeline.rejection import Rejection
+from pipeline.runtime import Runtime
 
 log = logging.getLogger(__name__)
 
@@ -55,7 +55,9 @@ class _TrackedTable(faust.Table[str, Any]):
         return sent
 
 
-def log_table(name: str, sends: ChangelogSends) -> faust.types.TableT[str, Any]:
+def log_table(
+    app: faust.App, name: str, sends: ChangelogSends
+) -> faust.types.TableT[str, Any]:
     """A table of a one-partition log's decider: JSON keys and values, partition 0.
 
     Its changelog sends are collected by ``sends``, which the decider hands to
@@ -77,6 +79,7 @@ def log_table(name: str, sends: ChangelogSends) -> faust.types.TableT[str, Any]:
 
 
 async def run_decider(
+    runtime: Runtime,
     stream: faust.StreamT[bytes],
     decide: Callable[[bytes, datetime], Outputs | Rejection],
     expire: Callable[[datetime], int],
@@ -90,12 +93,13 @@ async def run_decider(
     ``expire`` write to. ``stage`` names the stage in dead letters and metrics."""
     # Acknowledged by DeliveredAcks instead, once each event's records are delivered.
     stream.enable_acks = False
-    acks = DeliveredAcks(stream.ack, _current)
-    acking = asyncio.create_task(_acknowledge(acks))
+    app = runtime.app
+    acks = DeliveredAcks(stream.ack, partial(_current, app))
+    acking = asyncio.create_task(_acknowledge(app, acks))
     swept = time.monotonic()
     try:
         async for event in stream.events():
-            await _tables_restored()
+            await _tables_restored(app)
             metrics.count_in(stage, 1)
             started = time.perf_counter()
             result = _decided(decide, event.value, stage)
@@ -104,12 +108,14 @@ async def run_decider(
                 expire(datetime.now(UTC))
                 swept = time.monotonic()
             outputs = [(event, _outputs(event, result, stage))]
-            await acks.add(event, changelog.take(), partial(send, outputs, stage=stage))
+            await acks.add(
+                event, changelog.take(), partial(runtime.send, outputs, stage=stage)
+            )
     finally:
         acking.cancel()
 
 
-async def _tables_restored() -> None:
+async def _tables_restored(app: faust.App) -> None:
     """Return once the tables are restored and no rebalance is under way.
 
     faust can hand a stream records fetched before it paused the partitions for
@@ -121,7 +127,7 @@ async def _tables_restored() -> None:
         await asyncio.sleep(RESTORE_POLL_S)
 
 
-async def _acknowledge(acks: DeliveredAcks) -> None:
+async def _acknowledge(app: faust.App, acks: DeliveredAcks) -> None:
     try:
         await acks.run()
     except Exception as error:
@@ -144,7 +150,7 @@ def _decided(
         return crashed(error)
 
 
-def _current(event: faust.EventT[bytes]) -> bool:
+def _current(app: faust.App, event: faust.EventT[bytes]) -> bool:
     """Whether the event was fetched under the consumer's present assignment."""
     return event.message.generation_id == app.consumer_generation_id
 

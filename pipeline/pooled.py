@@ -16,12 +16,12 @@ from typing import Any, Protocol, TypeVar
 import faust
 
 from pipeline import metrics
-from pipeline.app import pool, publish, settings
 from pipeline.claims.reuse import ClaimsMemory, remembered
-from pipeline.cpu import Overrun, PoolOverrun
+from pipeline.cpu import CpuPool, Overrun, PoolOverrun
 from pipeline.deadletter import Origin
 from pipeline.flow import Outputs, crashed, timed_out
 from pipeline.rejection import Rejection
+from pipeline.runtime import Runtime
 
 log = logging.getLogger(__name__)
 
@@ -43,6 +43,7 @@ class Router(Protocol[R_contra]):
 
 
 async def run_pooled(
+    runtime: Runtime,
     stream: faust.StreamT[bytes],
     work: Callable[..., R | Rejection],
     route: Router[R],
@@ -62,6 +63,7 @@ async def run_pooled(
     rejection (see ``compute``): every pooled stage is capped, as in ``extract``.
     ``stage`` names the stage in the metrics (see pipeline.metrics).
     """
+    settings = runtime.settings
     cap = (
         settings.ingest.max_seconds_per_article
         if seconds_per_item is None
@@ -75,15 +77,16 @@ async def run_pooled(
         metrics.count_in(stage, len(events))
         values = [event.value for event in events]
         started = time.perf_counter()
-        results = await _compute_batch(work, values, cap, memory, kwargs)
+        results = await _compute_batch(runtime.pool, work, values, cap, memory, kwargs)
         elapsed = time.perf_counter() - started
         metrics.observe_batch(stage, elapsed, size=len(events))
         pairs = zip(events, results, strict=True)
         replies = [(event, _route(route, event, result)) for event, result in pairs]
-        await publish(replies, stage=stage)
+        await runtime.publish(replies, stage=stage)
 
 
 async def _compute_batch(
+    pool: CpuPool,
     work: Callable[..., R | Rejection],
     values: list[bytes],
     cap: float,
@@ -91,12 +94,13 @@ async def _compute_batch(
     kwargs: dict[str, Any],
 ) -> Sequence[Any]:
     async def in_pool(todo: list[bytes]) -> list[R | Rejection]:
-        return await compute(work, todo, seconds_per_item=cap, **kwargs)
+        return await compute(pool, work, todo, seconds_per_item=cap, **kwargs)
 
     return await remembered(memory, values, in_pool)
 
 
 async def compute(
+    pool: CpuPool,
     work: Callable[..., R | Rejection],
     values: Sequence[bytes],
     *,
@@ -111,34 +115,35 @@ async def compute(
     are then run one at a time, so only the one that hangs is rejected.
     """
     try:
-        results = await _map(work, values, seconds_per_item, kwargs)
+        results = await _map(pool, work, values, seconds_per_item, kwargs)
     except Exception as error:  # a process died or hung: isolate the record
         log.warning("batch failed (%r); retrying one record at a time", error)
-        _replace_processes()
+        _replace_processes(pool)
         return [
-            await _compute_one(work, value, seconds_per_item, kwargs)
+            await _compute_one(pool, work, value, seconds_per_item, kwargs)
             for value in values
         ]
     return [_unless_overrun(result) for result in results]
 
 
 async def _compute_one(
+    pool: CpuPool,
     work: Callable[..., R | Rejection],
     value: bytes,
     seconds_per_item: float | None,
     kwargs: dict[str, Any],
 ) -> R | Rejection:
     try:
-        [result] = await _map(work, [value], seconds_per_item, kwargs)
+        [result] = await _map(pool, work, [value], seconds_per_item, kwargs)
     except PoolOverrun as overrun:  # the pool has killed the process already
         return timed_out(overrun.seconds_per_item, killed=True)
     except Exception as error:
-        _replace_processes()
+        _replace_processes(pool)
         return crashed(error)
     return _unless_overrun(result)
 
 
-def _replace_processes() -> None:
+def _replace_processes(pool: CpuPool) -> None:
     # A broken pool takes no more work. Not waited for: the pool is shared, and
     # another stage's work may still be running in it, stuck even, until its own
     # caller's backstop kills it; waiting would block the event loop meanwhile.
@@ -146,6 +151,7 @@ def _replace_processes() -> None:
 
 
 async def _map(
+    pool: CpuPool,
     work: Callable[..., R | Rejection],
     values: Sequence[bytes],
     seconds_per_item: float | None,

@@ -49,13 +49,16 @@ def run_worker(settings: Settings) -> None:
 
     import faust
 
-    import agents  # noqa: F401  # registers the agents on the app
-    from pipeline.app import app
+    import agents
+    from pipeline.runtime import build_runtime
 
+    runtime = build_runtime(settings)
+    agents.register(runtime)
     settings.data_dir.mkdir(parents=True, exist_ok=True)
-    claim_state(settings.data_dir, Path(app.conf.tabledir))
+    claim_state(settings.data_dir, Path(runtime.app.conf.tabledir))
     try:
-        faust.Worker(app, loglevel="INFO", loop=loop).execute_from_commandline()
+        worker = faust.Worker(runtime.app, loglevel="INFO", loop=loop)
+        worker.execute_from_commandline()
     except SystemExit as stopped:
         if stopped.code in (0, None):
             release_state(settings.data_dir)

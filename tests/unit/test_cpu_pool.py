@@ -149,14 +149,13 @@ def test_the_backstop_grows_with_the_largest_chunk() -> None:
     assert pool.backstop_s(list(range(5)), 20.0) == 3 * 2 * 20.0 + 30.0
 
 
-async def test_compute_rejects_only_the_records_that_overran(
-    pool: CpuPool, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    import pipeline.pooled  # the faust app it imports is not needed by the children
+async def test_compute_rejects_only_the_records_that_overran(pool: CpuPool) -> None:
+    # Imported here: the pool processes import this module to find _stage, and
+    # pipeline.pooled would bring faust into them, on the clock of the first batch.
+    from pipeline.pooled import compute
 
-    monkeypatch.setattr(pipeline.pooled, "pool", pool)
     values = [b"a", b"slow", b"stuck", b"bad", b"b"]
-    results = await pipeline.pooled.compute(_stage, values, seconds_per_item=CAP_S)
+    results = await compute(pool, _stage, values, seconds_per_item=CAP_S)
 
     assert results[0] == "a"
     assert results[4] == "b"
@@ -172,13 +171,10 @@ async def test_compute_rejects_only_the_records_that_overran(
     assert "worker process was killed" in stuck.reason
 
 
-async def test_compute_without_a_cap_maps_plainly(
-    pool: CpuPool, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    import pipeline.pooled
+async def test_compute_without_a_cap_maps_plainly(pool: CpuPool) -> None:
+    from pipeline.pooled import compute
 
-    monkeypatch.setattr(pipeline.pooled, "pool", pool)
-    assert await pipeline.pooled.compute(_stage, [b"a", b"bad"]) == [
+    assert await compute(pool, _stage, [b"a", b"bad"]) == [
         "a",
         Rejection("bad record", "invalid_record"),
     ]

@@ -1,8 +1,10 @@
-"""The faust app: created once, here, from the settings object.
+"""The worker's runtime: the faust app, the process pool and the topics, built from
+one Settings by ``build_runtime`` when ``newsline worker`` starts (nothing here runs
+at import), and handed to the agents (``agents.register``), which pass it on to the
+pooled and decider loops.
 
-Every agent module imports ``app`` from here; ``newsline worker`` runs it. Topics are
-declared with raw bytes so that agents see the original value of a bad record and can
-dead-letter it (a codec failure inside faust would lose it).
+Topics are declared with raw bytes so that agents see the original value of a bad
+record and can dead-letter it (a codec failure inside faust would lose it).
 """
 
 from __future__ import annotations
@@ -10,8 +12,9 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Awaitable, Iterable
+from collections.abc import Awaitable, Iterable, Mapping
 from collections.abc import Set as AbstractSet
+from dataclasses import dataclass
 from typing import Any
 
 import faust
@@ -25,7 +28,7 @@ from pipeline.cpu import CpuPool
 from pipeline.flow import Outputs
 from pipeline.kafka import MAX_RECORD_BYTES, bootstrap_list, faust_credentials
 from pipeline.models import load_models
-from pipeline.settings import Settings, get_settings
+from pipeline.settings import Settings
 from pipeline.topics import ALL, TopicSpec, partition_count, topic_name
 
 
@@ -73,12 +76,6 @@ def declare_topic(app: faust.App, settings: Settings, spec: TopicSpec) -> faust.
 
 log = logging.getLogger(__name__)
 
-settings = get_settings()
-app = create_app(settings)
-# Processes load their models when they start rather than on a first article.
-pool = CpuPool(settings.process_workers, initializer=load_models)
-channels = {spec.name: declare_topic(app, settings, spec) for spec in ALL}
-
 #: Seconds between samples of the consumer lag gauge.
 LAG_SAMPLE_INTERVAL_S = 5.0
 
@@ -86,7 +83,71 @@ LAG_SAMPLE_INTERVAL_S = 5.0
 Reply = tuple[faust.EventT[bytes], Outputs]
 
 
-@app.on_partitions_assigned.connect
+@dataclass(frozen=True)
+class Runtime:
+    """What the agents run on: one per worker process."""
+
+    settings: Settings
+    app: faust.App
+    pool: CpuPool
+    channels: Mapping[str, faust.TopicT]
+
+    async def send(
+        self, replies: Iterable[Reply], *, stage: str
+    ) -> list[Awaitable[Any]]:
+        """Hand each reply's outputs to the producer; returns their delivery
+        futures, which resolve once the brokers have them (acks=all). Counts the
+        outputs in the metrics of ``stage``.
+
+        Sent with ``force=True`` rather than attached to the current event:
+        attached messages wait for the next offset commit, which adds seconds of
+        latency. Every output carries the raw record's timestamp on to the next
+        stage (``metrics.RAW_TIMESTAMP_HEADER``).
+        """
+        pending: list[Awaitable[Any]] = []
+        for event, outputs in replies:
+            message = event.message
+            raw_ms = metrics.raw_timestamp_ms(message.headers, message.timestamp)
+            headers = metrics.raw_timestamp_headers(raw_ms)
+            for out in outputs:
+                channel = self.channels[out.topic.name]
+                key, value = encode_key(out.key), encode(out.record)
+                # A list of its own per record: faust may add to the headers given.
+                sent = channel.send(
+                    key=key, value=value, headers=list(headers), force=True
+                )
+                pending.append(await sent)
+            metrics.record_outputs(
+                stage, outputs, raw_timestamp_ms=raw_ms, now_s=time.time()
+            )
+        return pending
+
+    async def publish(self, replies: Iterable[Reply], *, stage: str) -> None:
+        """``send``, then wait until the brokers have every output."""
+        await asyncio.gather(*await self.send(replies, stage=stage))
+
+
+def build_runtime(settings: Settings) -> Runtime:
+    """The app, its pool (whose processes load their models when they start, not on
+    a first article) and its topics, with the worker's metrics page, lag sampler
+    and assignment log."""
+    app = create_app(settings)
+    runtime = Runtime(
+        settings=settings,
+        app=app,
+        pool=CpuPool(settings.process_workers, initializer=load_models),
+        channels={spec.name: declare_topic(app, settings, spec) for spec in ALL},
+    )
+    app.on_partitions_assigned.connect(_log_assignment)
+    app.page("/metrics")(_serve_metrics)
+
+    async def sample_lag() -> None:
+        await _sample_lag(app, settings)
+
+    app.timer(LAG_SAMPLE_INTERVAL_S)(sample_lag)
+    return runtime
+
+
 async def _log_assignment(
     _app: Any, /, *args: Any, signal: BaseSignalT[Any], **kwargs: Any
 ) -> None:
@@ -101,40 +162,7 @@ async def _log_assignment(
     log.info("consuming %d partitions: %s", len(consumed), ", ".join(consumed))
 
 
-async def send(replies: Iterable[Reply], *, stage: str) -> list[Awaitable[Any]]:
-    """Hand each reply's outputs to the producer; returns their delivery futures,
-    which resolve once the brokers have them (acks=all). Counts the outputs in the
-    metrics of ``stage``.
-
-    Sent with ``force=True`` rather than attached to the current event: attached
-    messages wait for the next offset commit, which adds seconds of latency. Every
-    output carries the raw record's timestamp on to the next stage
-    (``metrics.RAW_TIMESTAMP_HEADER``).
-    """
-    pending: list[Awaitable[Any]] = []
-    for event, outputs in replies:
-        message = event.message
-        raw_ms = metrics.raw_timestamp_ms(message.headers, message.timestamp)
-        headers = metrics.raw_timestamp_headers(raw_ms)
-        for out in outputs:
-            channel = channels[out.topic.name]
-            key, value = encode_key(out.key), encode(out.record)
-            # A list of its own per record: faust may add to the headers it is given.
-            sent = channel.send(key=key, value=value, headers=list(headers), force=True)
-            pending.append(await sent)
-        metrics.record_outputs(
-            stage, outputs, raw_timestamp_ms=raw_ms, now_s=time.time()
-        )
-    return pending
-
-
-async def publish(replies: Iterable[Reply], *, stage: str) -> None:
-    """``send``, then wait until the brokers have every output."""
-    await asyncio.gather(*await send(replies, stage=stage))
-
-
-@app.page("/metrics")
-async def serve_metrics(
+async def _serve_metrics(
     view: faust.web.View, request: faust.web.Request
 ) -> faust.web.Response:
     """This worker's metrics in the Prometheus text format."""
@@ -143,8 +171,7 @@ async def serve_metrics(
     return view.bytes(body, headers={"Content-Type": content_type})
 
 
-@app.timer(LAG_SAMPLE_INTERVAL_S)  # type: ignore[untyped-decorator]  # faust: untyped
-async def sample_lag() -> None:
+async def _sample_lag(app: faust.App, settings: Settings) -> None:
     """Refresh the consumer lag gauge from the partitions this worker consumes."""
     topics = {topic_name(settings, spec): spec.name for spec in ALL}
     consumer = app.consumer
