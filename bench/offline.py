@@ -7,7 +7,7 @@ as ``newsline extract`` reads them (pipeline.corpus), and times in one run:
   stage passes (pipeline/ingest/html.py), on the page text ingest receives; in this
   process for one core, over a spawn pool of two processes for two cores;
 - the pipeline: every stage of ``newsline extract`` (ingest, fingerprint, dedupe
-  decide, claims, corroborate) run by its own code (``pipeline.extract._Stages``, in
+  decide, claims, corroborate) run by its own code (``pipeline.stages.Stages``, in
   chunks of ``pipeline.extract.CHUNK``) with ``process_workers`` 1 and 2.
 
 One core is this process and its pool pinned to one CPU (``sched_setaffinity`` before
@@ -20,7 +20,7 @@ kept. The figure to watch is the ratio of pipeline to trafilatura pages per seco
 the target is 0.7.
 
 Each stage's share of the pipeline's time is timed inside the runs (a subclass of
-``_Stages`` with a timer round each stage), and again with the stage functions called
+``Stages`` with a timer round each stage), and again with the stage functions called
 one after the other in this process, without the pool, on one core. The same is done
 for the seeds (seeds/*.txt) repeated ``--seed-copies`` times with their own
 article_id, as ``newsline replay --repeat`` makes them. Last, pyinstrument profiles
@@ -65,12 +65,13 @@ from pipeline.corpus import SourceRecord, plan
 from pipeline.corroborate import Corroborator
 from pipeline.cpu import CpuPool
 from pipeline.dedupe import DedupeIndex, fingerprint_record
-from pipeline.extract import CHUNK, _Stages
+from pipeline.extract import CHUNK
 from pipeline.flow import Output, Outputs
 from pipeline.ingest import ingest_record
 from pipeline.ingest.html import run_trafilatura
 from pipeline.models import load_models
 from pipeline.settings import Settings
+from pipeline.stages import Stages
 from pipeline.state import OrderedKeys
 from pipeline.topics import DEADLETTER, ENRICHED
 from schemas import EnrichedArticle, RawArticle
@@ -148,7 +149,7 @@ async def start(cores: int, records: list[SourceRecord], pages: list[Page]) -> S
         await pool.warm()
         # A throwaway index, so the warm-up pages are no duplicates later.
         settings = Settings(process_workers=cores)
-        await _Stages(settings, pool).run(records[: WARM_PAGES * cores])
+        await Stages(settings, pool).run(records[: WARM_PAGES * cores])
         trafilatura_pool = None
         if cores > 1:
             trafilatura_pool = multiprocessing.get_context("spawn").Pool(cores)
@@ -208,7 +209,7 @@ class Run:
         return self.cpu / self.seconds
 
 
-class TimedStages(_Stages):
+class TimedStages(Stages):
     """``newsline extract``'s stages with the wall time of each one added up."""
 
     STAGE_OF: dict[Callable[..., Any], str] = {  # noqa: RUF012  (a constant)
@@ -221,12 +222,12 @@ class TimedStages(_Stages):
         super().__init__(settings, pool)
         self.seconds: Counter[str] = Counter()
 
-    async def _pooled(
+    async def pooled(
         self, work: Callable[..., Any], route: Any, inputs: list[Any], **kwargs: Any
     ) -> list[Output]:
         started = time.perf_counter()
         try:
-            return await super()._pooled(work, route, inputs, **kwargs)
+            return await super().pooled(work, route, inputs, **kwargs)
         finally:
             self.seconds[self.STAGE_OF[work]] += time.perf_counter() - started
 

@@ -17,11 +17,12 @@ import faust
 
 from pipeline import metrics
 from pipeline.claims.reuse import ClaimsMemory, remembered
-from pipeline.cpu import CpuPool, Overrun, PoolOverrun
+from pipeline.cpu import CpuPool
 from pipeline.deadletter import Origin
-from pipeline.flow import Outputs, crashed, timed_out
+from pipeline.flow import Outputs
 from pipeline.rejection import Rejection
 from pipeline.runtime import Runtime
+from pipeline.stages import compute
 
 log = logging.getLogger(__name__)
 
@@ -97,77 +98,6 @@ async def _compute_batch(
         return await compute(pool, work, todo, seconds_per_item=cap, **kwargs)
 
     return await remembered(memory, values, in_pool)
-
-
-async def compute(
-    pool: CpuPool,
-    work: Callable[..., R | Rejection],
-    values: Sequence[bytes],
-    *,
-    seconds_per_item: float | None = None,
-    **kwargs: Any,
-) -> list[R | Rejection]:
-    """``work`` over a batch in the pool; a record that kills a process is rejected.
-
-    With ``seconds_per_item`` a record is stopped at that cap inside its process
-    (a ``timeout``); a batch that overruns far past the caps, stuck where the
-    timer cannot interrupt, has its processes killed by the pool, and its records
-    are then run one at a time, so only the one that hangs is rejected.
-    """
-    try:
-        results = await _map(pool, work, values, seconds_per_item, kwargs)
-    except Exception as error:  # a process died or hung: isolate the record
-        log.warning("batch failed (%r); retrying one record at a time", error)
-        _replace_processes(pool)
-        return [
-            await _compute_one(pool, work, value, seconds_per_item, kwargs)
-            for value in values
-        ]
-    return [_unless_overrun(result) for result in results]
-
-
-async def _compute_one(
-    pool: CpuPool,
-    work: Callable[..., R | Rejection],
-    value: bytes,
-    seconds_per_item: float | None,
-    kwargs: dict[str, Any],
-) -> R | Rejection:
-    try:
-        [result] = await _map(pool, work, [value], seconds_per_item, kwargs)
-    except PoolOverrun as overrun:  # the pool has killed the process already
-        return timed_out(overrun.seconds_per_item, killed=True)
-    except Exception as error:
-        _replace_processes(pool)
-        return crashed(error)
-    return _unless_overrun(result)
-
-
-def _replace_processes(pool: CpuPool) -> None:
-    # A broken pool takes no more work. Not waited for: the pool is shared, and
-    # another stage's work may still be running in it, stuck even, until its own
-    # caller's backstop kills it; waiting would block the event loop meanwhile.
-    pool.shutdown(wait=False)
-
-
-async def _map(
-    pool: CpuPool,
-    work: Callable[..., R | Rejection],
-    values: Sequence[bytes],
-    seconds_per_item: float | None,
-    kwargs: dict[str, Any],
-) -> list[R | Rejection | Overrun]:
-    if seconds_per_item is None:
-        return list(await pool.map(work, values, **kwargs))
-    return await pool.map_capped(
-        work, values, seconds_per_item=seconds_per_item, **kwargs
-    )
-
-
-def _unless_overrun(result: R | Rejection | Overrun) -> R | Rejection:
-    if isinstance(result, Overrun):
-        return timed_out(result.seconds)
-    return result
 
 
 def origin_of(event: faust.EventT[bytes]) -> Origin:

@@ -13,6 +13,7 @@ from pipeline import extract
 from pipeline.corpus import SourceRecord
 from pipeline.flow import Output
 from pipeline.settings import Settings
+from pipeline.stages import Stages
 
 SENTENCES = [
     "Officials said 300 people attended the rally in the capital on Monday.",
@@ -68,18 +69,16 @@ def test_a_failing_chunk_stops_extract_with_its_error(
 ) -> None:
     calls: list[int] = []
 
-    async def fail_second(
-        self: extract._Stages, given: Sequence[object]
-    ) -> list[Output]:
+    async def fail_second(self: Stages, given: Sequence[object]) -> list[Output]:
         calls.append(len(calls))
         if len(calls) == 2:
             raise RuntimeError("the pool broke")
         return []
 
     if stage == "claimed":  # decided at once, without the pool
-        monkeypatch.setattr(extract._Stages, "decided", _nothing_decided)
+        monkeypatch.setattr(Stages, "decided", _nothing_decided)
     monkeypatch.setattr(extract, "CHUNK", 2)
-    monkeypatch.setattr(extract._Stages, stage, fail_second)
+    monkeypatch.setattr(Stages, stage, fail_second)
     with pytest.raises(RuntimeError, match="the pool broke"):
         extract.extract(
             Settings(), [_corpus(tmp_path)], tmp_path / "out", show_progress=False
@@ -88,6 +87,6 @@ def test_a_failing_chunk_stops_extract_with_its_error(
 
 
 async def _nothing_decided(
-    self: extract._Stages, records: Sequence[SourceRecord]
+    self: Stages, records: Sequence[SourceRecord]
 ) -> list[Output]:
     return []
