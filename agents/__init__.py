@@ -1,7 +1,7 @@
 """One thin faust agent per stage, put on a worker's runtime by ``register``."""
 
 from agents import claims, corroborate, dedupe, ingest
-from pipeline.runtime import Runtime
+from pipeline.worker.runtime import Runtime
 
 __all__ = ["register"]
 

@@ -20,9 +20,9 @@ import faust
 from pipeline.claims import claims_record
 from pipeline.claims.reuse import ClaimsMemory
 from pipeline.flow import route_claims
-from pipeline.pooled import run_pooled
-from pipeline.runtime import Runtime
 from pipeline.topics import DEDUPED
+from pipeline.worker.pooled import run_pooled
+from pipeline.worker.runtime import Runtime
 
 
 def register(runtime: Runtime) -> None:

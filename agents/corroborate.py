@@ -27,12 +27,12 @@ from pydantic import ValidationError
 
 from pipeline.codec import decode
 from pipeline.corroborate import Corroborator
-from pipeline.decider import EXPIRY_BATCH, log_table, run_decider
-from pipeline.delivery import ChangelogSends
 from pipeline.flow import Outputs, route_corroborated
 from pipeline.rejection import Rejection
-from pipeline.runtime import Runtime
 from pipeline.topics import CLAIMED
+from pipeline.worker.decider import EXPIRY_BATCH, log_table, run_decider
+from pipeline.worker.delivery import ChangelogSends
+from pipeline.worker.runtime import Runtime
 from schemas import EnrichedArticle
 
 

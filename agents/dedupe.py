@@ -36,14 +36,14 @@ import faust
 from pydantic import ValidationError
 
 from pipeline.codec import decode
-from pipeline.decider import EXPIRY_BATCH, log_table, run_decider
 from pipeline.dedupe import DedupeIndex, fingerprint_record
-from pipeline.delivery import ChangelogSends
 from pipeline.flow import Outputs, route_decided, route_fingerprint
-from pipeline.pooled import run_pooled
 from pipeline.rejection import Rejection
-from pipeline.runtime import Runtime
 from pipeline.topics import CLEAN, DEDUPE_LOG
+from pipeline.worker.decider import EXPIRY_BATCH, log_table, run_decider
+from pipeline.worker.delivery import ChangelogSends
+from pipeline.worker.pooled import run_pooled
+from pipeline.worker.runtime import Runtime
 from schemas.dedupe import DedupeRequest
 
 

@@ -19,9 +19,9 @@ import faust
 
 from pipeline.flow import route_ingest
 from pipeline.ingest import ingest_record
-from pipeline.pooled import run_pooled
-from pipeline.runtime import Runtime
 from pipeline.topics import RAW
+from pipeline.worker.pooled import run_pooled
+from pipeline.worker.runtime import Runtime
 
 
 def register(runtime: Runtime) -> None:

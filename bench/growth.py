@@ -64,13 +64,13 @@ from report import ROOT, line_chart, write_markdown
 
 from pipeline.claims import claim_id, extract_claims, load_model
 from pipeline.corroborate import Corroborator
-from pipeline.decider import EXPIRY_BATCH
 from pipeline.dedupe import DedupeIndex, fingerprint
 from pipeline.dedupe.minhash import band_keys
 from pipeline.ingest import ingest_article, load_identifier
 from pipeline.rejection import Rejection
 from pipeline.settings import Settings
 from pipeline.state import OrderedKeys
+from pipeline.worker.decider import EXPIRY_BATCH
 from schemas import Claim, EnrichedArticle, RawArticle
 from schemas.dedupe import DedupeRequest, Fingerprint, SentenceKey
 

@@ -1,14 +1,14 @@
 """Offline throughput: the whole pipeline next to trafilatura alone, one and two cores.
 
 Reads the 181 pages of ../shared/corpora/article-extraction-benchmark (html/*.html.gz)
-as ``newsline extract`` reads them (pipeline.corpus), and times in one run:
+as ``newsline extract`` reads them (pipeline.clients.corpus), and times in one run:
 
 - trafilatura alone: ``trafilatura.bare_extraction`` with the arguments the ingest
   stage passes (pipeline/ingest/html.py), on the page text ingest receives; in this
   process for one core, over a spawn pool of two processes for two cores;
 - the pipeline: every stage of ``newsline extract`` (ingest, fingerprint, dedupe
   decide, claims, corroborate) run by its own code (``pipeline.stages.Stages``, in
-  chunks of ``pipeline.extract.CHUNK``) with ``process_workers`` 1 and 2.
+  chunks of ``pipeline.cli.extract.CHUNK``) with ``process_workers`` 1 and 2.
 
 One core is this process and its pool pinned to one CPU (``sched_setaffinity`` before
 the pool spawns, so its processes inherit it); two cores is the whole machine. Pools
@@ -60,16 +60,16 @@ from pyinstrument import Profiler
 from report import OUTPUT, ROOT, bar_chart, command, machine, write_markdown
 
 from pipeline.claims import claims_record
+from pipeline.cli.extract import CHUNK
+from pipeline.clients.corpus import SourceRecord, plan
 from pipeline.codec import encode
-from pipeline.corpus import SourceRecord, plan
 from pipeline.corroborate import Corroborator
 from pipeline.cpu import CpuPool
 from pipeline.dedupe import DedupeIndex, fingerprint_record
-from pipeline.extract import CHUNK
 from pipeline.flow import Output, Outputs
 from pipeline.ingest import ingest_record
 from pipeline.ingest.html import run_trafilatura
-from pipeline.models import load_models
+from pipeline.nlp import load_models
 from pipeline.settings import Settings
 from pipeline.stages import Stages
 from pipeline.state import OrderedKeys

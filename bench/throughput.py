@@ -60,12 +60,12 @@ from pathlib import Path
 from aiokafka import AIOKafkaConsumer, TopicPartition
 from report import OUTPUT, bar_chart, write_markdown
 
-from pipeline.broker import start_broker, stop_broker
-from pipeline.broker.storage import broker_paths
-from pipeline.kafka import MAX_RECORD_BYTES, aiokafka_options, ensure_topics
-from pipeline.replay import replay
+from pipeline.cli.supervise import WorkerProcess
+from pipeline.clients.kafka import MAX_RECORD_BYTES, aiokafka_options, ensure_topics
+from pipeline.clients.replay import replay
+from pipeline.devbroker import start_broker, stop_broker
+from pipeline.devbroker.storage import broker_paths
 from pipeline.settings import Settings
-from pipeline.supervise import WorkerProcess
 from pipeline.topics import (
     CLAIMED,
     CLEAN,

@@ -18,8 +18,8 @@ from typing import Any, TypeVar
 
 from pipeline.claims import claims_record
 from pipeline.claims.reuse import ClaimsMemory, remembered
+from pipeline.clients.corpus import SourceRecord
 from pipeline.codec import encode, encode_key
-from pipeline.corpus import SourceRecord
 from pipeline.corroborate import Corroborator
 from pipeline.cpu import CpuPool, Overrun, PoolOverrun
 from pipeline.deadletter import Origin

@@ -1,4 +1,21 @@
-"""Every topic of the pipeline, declared once, as data."""
+"""Every topic of the pipeline, declared once, as data.
+
+Who writes each one, and who reads it (agents in ``agents/``, routing in
+``pipeline/flow.py``):
+
+- ``articles.raw``: your producers, ``newsline replay`` -> the ingest agent.
+- ``articles.clean``: the ingest agent -> the fingerprint agent (``agents/dedupe.py``).
+- ``dedupe.requests``: the fingerprint agent -> the dedupe decider (same module).
+- ``articles.deduped``: the dedupe decider -> the claims agent.
+- ``articles.claimed``: the claims agent -> the corroborate decider.
+- ``claims``, ``claims.clusters``, ``claims.conflicts``, ``articles.enriched``: the
+  corroborate decider -> your consumers, ``newsline tail`` and ``run``.
+- ``articles.deadletter``: every stage (``route_rejection``) -> your consumers.
+
+``record`` names the schema class of a topic's values (``schemas``), ``key`` the
+field (a dotted path into it) its records are keyed on; ``tests/unit/test_topics.py``
+holds them to that.
+"""
 
 from __future__ import annotations
 
@@ -36,7 +53,7 @@ CLEAN = TopicSpec("articles.clean", record="EnrichedArticle", key="article_id")
 #: The dedupe decision log: one partition, so that every duplicate decision sees
 #: every earlier article in one order, whichever partition it came from.
 DEDUPE_LOG = TopicSpec(
-    "dedupe.requests", record="DedupeRequest", key="article_id", partitions=1
+    "dedupe.requests", record="DedupeRequest", key="article.article_id", partitions=1
 )
 DEDUPED = TopicSpec("articles.deduped", record="EnrichedArticle", key="article_id")
 #: The corroborate decision log: one partition, so every claim of a cluster is

@@ -18,8 +18,8 @@ from pathlib import Path
 
 import pytest
 
+from pipeline.cli.supervise import WorkerProcess
 from pipeline.settings import Settings
-from pipeline.supervise import WorkerProcess
 
 CP_KAFKA_IMAGE = "confluentinc/cp-kafka:7.9.0"
 
@@ -74,7 +74,7 @@ def _container_broker() -> Iterator[str]:
 
 
 def _local_broker(data_dir: Path) -> Iterator[str]:
-    from pipeline.broker import BrokerError, start_broker, stop_broker
+    from pipeline.devbroker import BrokerError, start_broker, stop_broker
 
     port = free_port()
     # From the environment's settings, so NEWSLINE_BROKER__CACHE_DIR and heap apply.

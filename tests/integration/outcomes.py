@@ -8,11 +8,11 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from pipeline.extract import extract
-from pipeline.kafka import ensure_topics
-from pipeline.results import Offsets, Results, collect, output_offsets
+from pipeline.cli.extract import extract
+from pipeline.cli.supervise import WorkerProcess
+from pipeline.clients.kafka import ensure_topics
+from pipeline.clients.results import Offsets, Results, collect, output_offsets
 from pipeline.settings import Settings
-from pipeline.supervise import WorkerProcess
 from pipeline.topics import DEADLETTER, ENRICHED, topic_name
 from schemas import Claim, DeadLetter, EnrichedArticle
 from schemas.corroborate import ClaimCluster, FigureComparison

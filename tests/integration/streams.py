@@ -19,7 +19,7 @@ from pathlib import Path
 import orjson
 import pytest
 
-from pipeline.corpus import plan
+from pipeline.clients.corpus import plan
 
 CHECKTHAT = (
     Path(__file__).resolve().parents[2]

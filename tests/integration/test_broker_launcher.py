@@ -17,7 +17,7 @@ import pytest
 from aiokafka import AIOKafkaClient, AIOKafkaProducer
 from aiokafka.errors import KafkaConnectionError
 
-from pipeline.broker import BrokerError, broker_status, start_broker, stop_broker
+from pipeline.devbroker import BrokerError, broker_status, start_broker, stop_broker
 from pipeline.settings import LocalBrokerSettings
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(180)]

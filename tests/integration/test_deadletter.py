@@ -20,11 +20,11 @@ from dataclasses import dataclass, field, replace
 import pytest
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 
+from pipeline.cli.supervise import WorkerProcess
+from pipeline.clients.kafka import MAX_RECORD_BYTES, aiokafka_options, ensure_topics
+from pipeline.clients.results import Offsets, output_offsets
 from pipeline.codec import decode
-from pipeline.kafka import MAX_RECORD_BYTES, aiokafka_options, ensure_topics
-from pipeline.results import Offsets, output_offsets
 from pipeline.settings import IngestLimits, Settings
-from pipeline.supervise import WorkerProcess
 from pipeline.topics import DEADLETTER, DEDUPE_LOG, ENRICHED, RAW, topic_name
 from schemas import DeadLetter, EnrichedArticle, derive_article_id
 from schemas.dedupe import DedupeRequest

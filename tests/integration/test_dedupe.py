@@ -8,10 +8,10 @@ from pathlib import Path
 
 from aiokafka import AIOKafkaProducer
 
-from pipeline.kafka import aiokafka_options, ensure_topics
-from pipeline.results import Results, collect, output_offsets
+from pipeline.cli.supervise import WorkerProcess
+from pipeline.clients.kafka import aiokafka_options, ensure_topics
+from pipeline.clients.results import Results, collect, output_offsets
 from pipeline.settings import Settings
-from pipeline.supervise import WorkerProcess
 from pipeline.topics import RAW, topic_name
 
 # Generous: a restarted worker first recovers its tables from the changelogs, which

@@ -8,8 +8,8 @@ fault. With one partition per topic the pipeline decides in file order, as
 ``newsline extract`` does, so its records must equal extract's exactly: the
 broker-restart run checks that. A crashed worker's replacement may decide a record
 after later ones (faust can clear a fetched record at the end of recovery and fetch
-it again later; see pipeline.consumer), so the crash run checks the verdicts in the
-order-free form. A rebalance needs several partitions, and then
+it again later; see pipeline.worker.consumer), so the crash run checks the verdicts
+in the order-free form. A rebalance needs several partitions, and then
 the order in which articles reach the deciders varies from run to run, with or
 without a fault, and so do verdicts at the margin: which of two copies came first,
 which of two similar clusters a claim joins. The rebalance run checks the verdicts
@@ -27,10 +27,10 @@ from pathlib import Path
 
 import pytest
 
-from pipeline.broker import start_broker, stop_broker
-from pipeline.replay import replay
+from pipeline.cli.supervise import WorkerProcess
+from pipeline.clients.replay import replay
+from pipeline.devbroker import start_broker, stop_broker
 from pipeline.settings import Settings
-from pipeline.supervise import WorkerProcess
 from tests.integration.conftest import free_port
 from tests.integration.outcomes import (
     Reference,
@@ -82,7 +82,7 @@ async def test_worker_killed_mid_stream(
     results = await all_outcomes(settings, since, stream, restarted)
     assert done_at_kill < COUNT, "the worker finished before it could be killed"
     # Order-free even on one partition: a crash can change the order of first
-    # decisions (see test_kills and pipeline.consumer).
+    # decisions (see test_kills and pipeline.worker.consumer).
     assert_order_free(results, stream, reference)
     assert restarted.alive()
 

@@ -11,7 +11,7 @@ share of the outcomes came out, and start a new worker each time:
   (see ``assert_order_free``). Even on one partition a crash can change the order
   of first decisions: faust may clear a fetched record from its queue at the end of
   recovery while later records of the same fetch go on, and the re-fetched record
-  is then decided after them (see pipeline.consumer);
+  is then decided after them (see pipeline.worker.consumer);
 - losing the state dir with every kill, four partitions: the worker rebuilds its
   tables from their changelog topics, and the verdicts must again be extract's in
   order-free form.
@@ -34,10 +34,10 @@ from dataclasses import dataclass
 
 import pytest
 
-from pipeline.replay import replay
-from pipeline.results import Results
+from pipeline.cli.supervise import WorkerProcess
+from pipeline.clients.replay import replay
+from pipeline.clients.results import Results
 from pipeline.settings import Settings
-from pipeline.supervise import WorkerProcess
 from tests.integration.outcomes import (
     Reference,
     all_outcomes,

@@ -10,12 +10,11 @@ from pathlib import Path
 from aiokafka import AIOKafkaConsumer, TopicPartition
 from prometheus_client.parser import text_string_to_metric_families
 
-from pipeline.kafka import aiokafka_options
-from pipeline.metrics import RAW_TIMESTAMP_HEADER
-from pipeline.replay import replay
-from pipeline.results import collect, output_offsets
+from pipeline.cli.supervise import WorkerProcess
+from pipeline.clients.kafka import aiokafka_options
+from pipeline.clients.replay import replay
+from pipeline.clients.results import collect, output_offsets
 from pipeline.settings import Settings
-from pipeline.supervise import WorkerProcess
 from pipeline.topics import (
     CLAIMED,
     CLEAN,
@@ -27,6 +26,7 @@ from pipeline.topics import (
     partition_count,
     topic_name,
 )
+from pipeline.worker.metrics import RAW_TIMESTAMP_HEADER
 
 TIMEOUT = 120.0
 SEEDS = 5

@@ -9,11 +9,11 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 
-from pipeline.extract import extract
-from pipeline.replay import replay
-from pipeline.results import collect, output_offsets
+from pipeline.cli.extract import extract
+from pipeline.cli.supervise import WorkerProcess
+from pipeline.clients.replay import replay
+from pipeline.clients.results import collect, output_offsets
 from pipeline.settings import Settings
-from pipeline.supervise import WorkerProcess
 from schemas import Claim, EnrichedArticle
 from schemas.corroborate import ClaimCluster, FigureComparison
 from tests.integration.conftest import settings_env

@@ -23,7 +23,7 @@ from pathlib import Path
 import pytest
 
 from pipeline.cli import main
-from pipeline.kafka import ensure_topics
+from pipeline.clients.kafka import ensure_topics
 from pipeline.settings import Settings, get_settings
 
 

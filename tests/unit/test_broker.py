@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from pipeline.broker import (
+from pipeline.devbroker import (
     KAFKA_VERSION,
     BrokerError,
     broker_status,
@@ -26,8 +26,8 @@ from pipeline.broker import (
     stop_broker,
     storage,
 )
-from pipeline.broker.launcher import check_ports_free, write_properties
-from pipeline.broker.process import (
+from pipeline.devbroker.launcher import check_ports_free, write_properties
+from pipeline.devbroker.process import (
     broker_command,
     heap_bytes,
     initial_heap,
@@ -35,7 +35,7 @@ from pipeline.broker.process import (
     log_tail,
     port_in_use,
 )
-from pipeline.broker.storage import (
+from pipeline.devbroker.storage import (
     BrokerPaths,
     BrokerTls,
     advertised_address,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from faust.types import TP
 
-from pipeline.consumer import NothingRead, head_is_done
+from pipeline.worker.consumer import NothingRead, head_is_done
 
 
 def test_a_hole_at_the_head_holds_the_commit_back() -> None:

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from pipeline.corpus import corpus_files, plan, read_records
+from pipeline.clients.corpus import corpus_files, plan, read_records
 from schemas import RawArticle
 
 

@@ -151,8 +151,9 @@ def test_the_backstop_grows_with_the_largest_chunk() -> None:
 
 async def test_compute_rejects_only_the_records_that_overran(pool: CpuPool) -> None:
     # Imported here: the pool processes import this module to find _stage, and
-    # pipeline.pooled would bring faust into them, on the clock of the first batch.
-    from pipeline.pooled import compute
+    # pipeline.stages would bring the models' libraries into them, on the clock
+    # of the first batch.
+    from pipeline.stages import compute
 
     values = [b"a", b"slow", b"stuck", b"bad", b"b"]
     results = await compute(pool, _stage, values, seconds_per_item=CAP_S)
@@ -172,7 +173,7 @@ async def test_compute_rejects_only_the_records_that_overran(pool: CpuPool) -> N
 
 
 async def test_compute_without_a_cap_maps_plainly(pool: CpuPool) -> None:
-    from pipeline.pooled import compute
+    from pipeline.stages import compute
 
     assert await compute(pool, _stage, [b"a", b"bad"]) == [
         "a",

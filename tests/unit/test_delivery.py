@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from pipeline.delivery import ChangelogSends, DeliveredAcks, Publish
+from pipeline.worker.delivery import ChangelogSends, DeliveredAcks, Publish
 
 
 class Acked:

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 import yaml
 
-from pipeline.broker import KAFKA_VERSION
+from pipeline.devbroker import KAFKA_VERSION
 
 COMPOSE = Path(__file__).resolve().parents[2] / "deploy" / "compose.yaml"
 

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
+from pipeline.cli.extract import extract
 from pipeline.dedupe import DedupeIndex, fingerprint
-from pipeline.extract import extract
 from pipeline.settings import DedupeSettings, EventTimeSettings, Settings
 from pipeline.state import OrderedKeys
 from pipeline.state.window import WATERMARK, event_time, implausible_time

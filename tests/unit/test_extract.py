@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from pipeline import extract
-from pipeline.corpus import SourceRecord
+from pipeline.cli import extract
+from pipeline.clients.corpus import SourceRecord
 from pipeline.flow import Output
 from pipeline.settings import Settings
 from pipeline.stages import Stages

@@ -12,12 +12,12 @@ import pytest
 import yaml
 from prometheus_client.parser import text_string_to_metric_families
 
-from pipeline import metrics
 from pipeline.corroborate import Corroboration
 from pipeline.deadletter import Origin
 from pipeline.flow import Output, route_corroborated, route_ingest, route_rejection
 from pipeline.rejection import Rejection
 from pipeline.topics import CLAIMED, DEDUPED
+from pipeline.worker import metrics
 from schemas import Claim, EnrichedArticle
 from schemas.enriched import DuplicateVerdict, SentenceRef
 from tests.unit.conftest import ArticleFactory

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+from pipeline.clients.results import Results, _add
 from pipeline.codec import encode
-from pipeline.results import Results, _add
 from pipeline.settings import Settings
 from pipeline.topics import DEADLETTER, topic_name
 from schemas import DeadLetter

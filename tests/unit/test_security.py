@@ -26,7 +26,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
 from pipeline import cli
-from pipeline.kafka import (
+from pipeline.clients.kafka import (
     KafkaAccessError,
     aiokafka_options,
     check_access,

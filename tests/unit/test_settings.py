@@ -5,8 +5,8 @@ from pathlib import Path
 import pytest
 from pydantic import ValidationError
 
+from pipeline.clients.kafka import aiokafka_options, faust_credentials
 from pipeline.flow import TIME_CAP_SETTING
-from pipeline.kafka import aiokafka_options, faust_credentials
 from pipeline.settings import IngestLimits, Settings
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pipeline.worker import claim_state, release_state
+from pipeline.worker.main import claim_state, release_state
 
 
 def _tables(data_dir: Path) -> Path:

@@ -14,8 +14,8 @@ from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
 from pydantic import BaseModel
 
+from pipeline.clients.kafka import MAX_RECORD_BYTES, aiokafka_options
 from pipeline.codec import decode
-from pipeline.kafka import MAX_RECORD_BYTES, aiokafka_options
 from pipeline.settings import Settings
 from pipeline.topics import (
     CLAIMS,

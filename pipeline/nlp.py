@@ -1,4 +1,5 @@
-"""Loading the models every CPU worker process needs, once, when it starts."""
+"""The NLP models every CPU worker process needs (language identifier, spaCy),
+loaded once, when the process starts."""
 
 from __future__ import annotations
 

@@ -14,8 +14,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
-from pipeline.broker.errors import BrokerError
-from pipeline.broker.jars import Progress, deploy_file, run_tool, say_nothing
+from pipeline.devbroker.errors import BrokerError
+from pipeline.devbroker.jars import Progress, deploy_file, run_tool, say_nothing
 from pipeline.settings import LocalBrokerSettings
 
 HOST = "127.0.0.1"

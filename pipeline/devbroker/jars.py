@@ -7,7 +7,7 @@ import subprocess
 from collections.abc import Callable
 from pathlib import Path
 
-from pipeline.broker.errors import BrokerError
+from pipeline.devbroker.errors import BrokerError
 from pipeline.settings import LocalBrokerSettings
 
 # The one place the broker version lives; the pom receives it as -Dkafka.version.

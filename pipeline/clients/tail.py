@@ -11,7 +11,7 @@ from typing import IO
 
 from aiokafka import AIOKafkaConsumer, ConsumerRecord
 
-from pipeline.kafka import (
+from pipeline.clients.kafka import (
     MAX_RECORD_BYTES,
     aiokafka_options,
     bootstrap_list,

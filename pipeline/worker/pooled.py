@@ -15,14 +15,14 @@ from typing import Any, Protocol, TypeVar
 
 import faust
 
-from pipeline import metrics
 from pipeline.claims.reuse import ClaimsMemory, remembered
 from pipeline.cpu import CpuPool
 from pipeline.deadletter import Origin
 from pipeline.flow import Outputs
 from pipeline.rejection import Rejection
-from pipeline.runtime import Runtime
 from pipeline.stages import compute
+from pipeline.worker import metrics
+from pipeline.worker.runtime import Runtime
 
 log = logging.getLogger(__name__)
 
@@ -62,7 +62,7 @@ async def run_pooled(
     A record whose work runs longer than ``seconds_per_item`` (by default the
     per-article cap, ``settings.ingest.max_seconds_per_article``) is a ``timeout``
     rejection (see ``compute``): every pooled stage is capped, as in ``extract``.
-    ``stage`` names the stage in the metrics (see pipeline.metrics).
+    ``stage`` names the stage in the metrics (see pipeline.worker.metrics).
     """
     settings = runtime.settings
     cap = (

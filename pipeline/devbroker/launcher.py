@@ -7,10 +7,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from pipeline.broker.errors import BrokerError
-from pipeline.broker.jars import Progress, require_tool, resolve_jars, say_nothing
-from pipeline.broker.probe import metadata_answers
-from pipeline.broker.process import (
+from pipeline.devbroker.errors import BrokerError
+from pipeline.devbroker.jars import Progress, require_tool, resolve_jars, say_nothing
+from pipeline.devbroker.probe import metadata_answers
+from pipeline.devbroker.process import (
     heap_bytes,
     live_broker_pid,
     log_tail,
@@ -19,7 +19,7 @@ from pipeline.broker.process import (
     spawn_broker,
     terminate_broker,
 )
-from pipeline.broker.storage import (
+from pipeline.devbroker.storage import (
     HOST,
     BrokerPaths,
     BrokerTls,

@@ -36,7 +36,7 @@ BACKLOG = 256
 
 class ChangelogSends:
     """Collects the delivery futures of the changelog records that table writes send,
-    for the input being decided (see ``pipeline.decider.log_table``)."""
+    for the input being decided (see ``pipeline.worker.decider.log_table``)."""
 
     def __init__(self) -> None:
         self._sent: list[Awaitable[Any]] = []

@@ -5,9 +5,10 @@ one partition, so that every decision sees every earlier record in one order. It
 handles one event at a time: table writes belong to the current event, and a decision
 is a few lookups.
 
-Publishing and acknowledgement (see pipeline.delivery): an event's outputs are sent
-only once the changelog records of its table writes are on the brokers, and the event
-is acknowledged, so its offset becomes committable, only once its outputs are too.
+Publishing and acknowledgement (see pipeline.worker.delivery): an event's outputs are
+sent only once the changelog records of its table writes are on the brokers, and the
+event is acknowledged, so its offset becomes committable, only once its outputs are
+too.
 Decisions do not wait for that one by one: the next event is decided while the
 previous ones' records are in flight, and a background task publishes and
 acknowledges them in order as they land. A redelivered event (after a crash, before
@@ -27,12 +28,12 @@ from typing import Any
 import faust
 from faust.types.tuples import FutureMessage
 
-from pipeline import metrics
-from pipeline.delivery import ChangelogSends, DeliveredAcks
 from pipeline.flow import Outputs, crashed, route_rejection
-from pipeline.pooled import origin_of
 from pipeline.rejection import Rejection
-from pipeline.runtime import Runtime
+from pipeline.worker import metrics
+from pipeline.worker.delivery import ChangelogSends, DeliveredAcks
+from pipeline.worker.pooled import origin_of
+from pipeline.worker.runtime import Runtime
 
 log = logging.getLogger(__name__)
 
@@ -119,7 +120,7 @@ async def _tables_restored(app: faust.App) -> None:
     """Return once the tables are restored and no rebalance is under way.
 
     faust can hand a stream records fetched before it paused the partitions for
-    recovery (see pipeline.consumer); decided then, against half-restored tables,
+    recovery (see pipeline.worker.consumer); decided then, against half-restored tables,
     they would get other verdicts than the ones already published for them."""
     # The recovery service is on faust's TableManager, not on its interface.
     recovery = app.tables.recovery  # type: ignore[attr-defined]

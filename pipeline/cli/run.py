@@ -2,7 +2,7 @@
 
 The worker is a child process that ``run`` owns: it is stopped however ``run`` ends
 (done, an error, Ctrl-C, SIGTERM or SIGHUP; SIGKILL through the kernel, see
-pipeline.supervise), and a worker that dies on its own ends the run at once.
+pipeline.cli.supervise), and a worker that dies on its own ends the run at once.
 """
 
 from __future__ import annotations
@@ -12,12 +12,12 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import IO
 
-from pipeline.corpus import read_corpus
-from pipeline.kafka import check_access, ensure_topics
-from pipeline.replay import send_records
-from pipeline.results import Results, collect, output_offsets
+from pipeline.cli.supervise import WorkerProcess, raising_on_signals
+from pipeline.clients.corpus import read_corpus
+from pipeline.clients.kafka import check_access, ensure_topics
+from pipeline.clients.replay import send_records
+from pipeline.clients.results import Results, collect, output_offsets
 from pipeline.settings import Settings
-from pipeline.supervise import WorkerProcess, raising_on_signals
 
 #: Articles and dead letters listed one by one in the summary; the rest are counted.
 LISTED = 20

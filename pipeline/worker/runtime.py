@@ -21,20 +21,20 @@ import faust
 from faust.types import TP
 from mode.types.signals import BaseSignalT
 
-from pipeline import metrics
+from pipeline.clients.kafka import MAX_RECORD_BYTES, bootstrap_list, faust_credentials
 from pipeline.codec import encode, encode_key
-from pipeline.consumer import NewslineApp
 from pipeline.cpu import CpuPool
 from pipeline.flow import Outputs
-from pipeline.kafka import MAX_RECORD_BYTES, bootstrap_list, faust_credentials
-from pipeline.models import load_models
+from pipeline.nlp import load_models
 from pipeline.settings import Settings
 from pipeline.topics import ALL, TopicSpec, partition_count, topic_name
+from pipeline.worker import metrics
+from pipeline.worker.consumer import NewslineApp
 
 
 def create_app(settings: Settings) -> faust.App:
     """A faust app configured for this deployment, with a consumer that delivers
-    every record at least once (see pipeline.consumer)."""
+    every record at least once (see pipeline.worker.consumer)."""
     return NewslineApp(
         settings.app_id,
         broker=[f"kafka://{server}" for server in bootstrap_list(settings)],

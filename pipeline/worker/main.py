@@ -15,10 +15,10 @@ changelog from the last record it saw delivered, that record included, over the 
 tables; that can put a key back to an older value, and writes that never reached the
 changelog would stay on this disk only, lost to any later rebuild. The changelog
 itself holds every write of every acknowledged input, in order (see
-pipeline.delivery). So the next worker on that data dir discards the local tables and
-rebuilds them from the changelog, as Kafka Streams does with its stores after an
-unclean shutdown under exactly-once. It takes longer to start; its state is then the
-one every other worker would rebuild.
+pipeline.worker.delivery). So the next worker on that data dir discards the local
+tables and rebuilds them from the changelog, as Kafka Streams does with its stores
+after an unclean shutdown under exactly-once. It takes longer to start; its state is
+then the one every other worker would rebuild.
 """
 
 from __future__ import annotations
@@ -29,7 +29,7 @@ import os
 import shutil
 from pathlib import Path
 
-from pipeline.kafka import check_access, ensure_topics
+from pipeline.clients.kafka import check_access, ensure_topics
 from pipeline.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -50,7 +50,7 @@ def run_worker(settings: Settings) -> None:
     import faust
 
     import agents
-    from pipeline.runtime import build_runtime
+    from pipeline.worker.runtime import build_runtime
 
     runtime = build_runtime(settings)
     agents.register(runtime)

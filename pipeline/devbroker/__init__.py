@@ -9,9 +9,9 @@ and TLS listeners, on the ports after the controller's; see docs/security.md.
 Needs `java` (17+) and, for the first run, `mvn` on PATH.
 """
 
-from pipeline.broker.errors import BrokerError
-from pipeline.broker.jars import KAFKA_VERSION, resolve_jars
-from pipeline.broker.launcher import (
+from pipeline.devbroker.errors import BrokerError
+from pipeline.devbroker.jars import KAFKA_VERSION, resolve_jars
+from pipeline.devbroker.launcher import (
     BrokerInfo,
     BrokerStatus,
     broker_status,
@@ -19,7 +19,7 @@ from pipeline.broker.launcher import (
     start_broker,
     stop_broker,
 )
-from pipeline.broker.storage import BrokerTls
+from pipeline.devbroker.storage import BrokerTls
 
 __all__ = [
     "KAFKA_VERSION",

@@ -12,15 +12,15 @@ from pathlib import Path
 from aiokafka import AIOKafkaProducer
 from tqdm import tqdm
 
-from pipeline.codec import encode_key
-from pipeline.corpus import SourceRecord, read_corpus
-from pipeline.kafka import (
+from pipeline.clients.corpus import SourceRecord, read_corpus
+from pipeline.clients.kafka import (
     MAX_RECORD_BYTES,
     aiokafka_options,
     check_access,
     ensure_topics,
 )
-from pipeline.results import Sent
+from pipeline.clients.results import Sent
+from pipeline.codec import encode_key
 from pipeline.settings import Settings
 from pipeline.topics import RAW, topic_name
 

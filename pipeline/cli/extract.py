@@ -14,13 +14,13 @@ from typing import BinaryIO
 
 from tqdm import tqdm
 
+from pipeline.clients.corpus import SourceRecord, plan
 from pipeline.codec import encode
-from pipeline.corpus import SourceRecord, plan
 from pipeline.cpu import CpuPool, fed_promptly
 from pipeline.flow import (
     Output,
 )
-from pipeline.models import load_models
+from pipeline.nlp import load_models
 from pipeline.settings import Settings
 from pipeline.stages import Stages
 from pipeline.topics import (

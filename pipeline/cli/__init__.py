@@ -15,8 +15,8 @@ from typing import Any, NoReturn
 from pydantic import BaseModel, ValidationError
 from pydantic_settings import SettingsError
 
+from pipeline.cli.supervise import Terminated
 from pipeline.settings import Settings, get_settings
-from pipeline.supervise import Terminated
 
 EPILOG = """\
 Settings come from the environment (NEWSLINE_...); some options override one for a
@@ -237,7 +237,7 @@ def _broker_settings(args: argparse.Namespace, settings: Settings) -> Any:
 
 
 def _broker_start(args: argparse.Namespace, settings: Settings) -> int:
-    from pipeline import broker
+    from pipeline import devbroker as broker
 
     config = _broker_settings(args, settings)
     try:
@@ -255,7 +255,7 @@ def _broker_start(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _broker_stop(args: argparse.Namespace, settings: Settings) -> int:
-    from pipeline import broker
+    from pipeline import devbroker as broker
 
     stopped = broker.stop_broker(_broker_settings(args, settings))
     _say("broker stopped" if stopped else "no broker was running")
@@ -263,7 +263,7 @@ def _broker_stop(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _broker_status(args: argparse.Namespace, settings: Settings) -> int:
-    from pipeline import broker
+    from pipeline import devbroker as broker
 
     status = broker.local_broker_status(_broker_settings(args, settings))
     print(status.describe())
@@ -282,8 +282,8 @@ def _kafka_access(settings: Settings) -> Iterator[None]:
     The settings are checked on entry, before any client is made: aiokafka retries an
     invalid topic name forever and fails on a malformed address with a traceback.
     """
-    from pipeline.kafka import KafkaAccessError, check_bootstrap_servers
-    from pipeline.tail import MissingTopicError
+    from pipeline.clients.kafka import KafkaAccessError, check_bootstrap_servers
+    from pipeline.clients.tail import MissingTopicError
     from pipeline.topics import TopicNameError, check_topic_names
 
     try:
@@ -310,7 +310,7 @@ def _add_worker(commands: Any) -> None:
 
 
 def _worker(args: argparse.Namespace, settings: Settings) -> int:
-    from pipeline.worker import run_worker
+    from pipeline.worker.main import run_worker
 
     with _kafka_access(settings):
         run_worker(settings)
@@ -348,7 +348,7 @@ def _add_replay(commands: Any) -> None:
 
 
 def _replay(args: argparse.Namespace, settings: Settings) -> int:
-    from pipeline.replay import replay
+    from pipeline.clients.replay import replay
 
     paths = _corpus(args.paths)
     with _corpus_access(), _kafka_access(settings):
@@ -368,7 +368,7 @@ def _replay(args: argparse.Namespace, settings: Settings) -> int:
 
 def _corpus(paths: Sequence[Path]) -> list[Path]:
     """The paths, once known to exist and to hold corpus files: before any work."""
-    from pipeline.corpus import require_corpus_files
+    from pipeline.clients.corpus import require_corpus_files
 
     missing = [str(p) for p in paths if not p.exists()]
     if missing:
@@ -381,7 +381,7 @@ def _corpus(paths: Sequence[Path]) -> list[Path]:
 @contextmanager
 def _corpus_access() -> Iterator[None]:
     """A corpus file that cannot be read becomes one line naming it."""
-    from pipeline.corpus import CorpusError
+    from pipeline.clients.corpus import CorpusError
 
     try:
         yield
@@ -412,7 +412,7 @@ def _add_tail(commands: Any) -> None:
 
 
 def _tail(args: argparse.Namespace, settings: Settings) -> int:
-    from pipeline.tail import tail
+    from pipeline.clients.tail import tail
 
     with _kafka_access(settings):
         asyncio.run(
@@ -448,7 +448,7 @@ def _add_extract(commands: Any) -> None:
 
 
 def _extract(args: argparse.Namespace, settings: Settings) -> int:
-    from pipeline.extract import extract
+    from pipeline.cli.extract import extract
 
     paths = _corpus(args.paths)
     out = _output_folder(args.out)
@@ -499,7 +499,7 @@ def _add_run(commands: Any) -> None:
 
 
 def _run(args: argparse.Namespace, settings: Settings) -> int:
-    from pipeline.run import RunError, run
+    from pipeline.cli.run import RunError, run
 
     paths = _corpus(args.paths)
     try:

@@ -16,9 +16,9 @@ import sys
 import time
 from pathlib import Path
 
-from pipeline.broker.errors import BrokerError
-from pipeline.broker.jars import deploy_file
-from pipeline.broker.storage import HOST, BrokerPaths
+from pipeline.devbroker.errors import BrokerError
+from pipeline.devbroker.jars import deploy_file
+from pipeline.devbroker.storage import HOST, BrokerPaths
 
 KILL_WAIT_S = 10.0
 INITIAL_HEAP = "128m"
