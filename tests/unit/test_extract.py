@@ -90,3 +90,26 @@ async def _nothing_decided(
     self: Stages, records: Sequence[SourceRecord]
 ) -> list[Output]:
     return []
+
+
+def test_bad_lines_of_a_jsonl_corpus_are_dead_letters_with_the_workers_types(
+    tmp_path: Path,
+) -> None:
+    """The worker's own checks (tests/integration/test_deadletter.py) give these
+    records these types; offline they must get the same, and the run go on."""
+    lines = [
+        b'{"source": "s", "body": ',  # cut short
+        b"[1, 2, 3]",
+        b'{"source": "s", "body": "caf\xe9"}',  # Latin-1, not UTF-8
+        b'{"source": "s", "body": ""}',
+        json.dumps({"source": "s", "body": SENTENCES[0]}).encode(),
+    ]
+    corpus = tmp_path / "bad.jsonl"
+    corpus.write_bytes(b"\n".join(lines) + b"\n")
+    counts = extract.extract(
+        Settings(process_workers=1), [corpus], tmp_path / "out", show_progress=False
+    )
+    dead = (tmp_path / "out" / "articles.deadletter.jsonl").read_text().splitlines()
+    kinds = [json.loads(line)["error_type"] for line in dead]
+    assert kinds == ["invalid_json", "invalid_record", "invalid_utf8", "empty_body"]
+    assert counts["articles.enriched"] == 1
