@@ -97,10 +97,7 @@ class Corroborator:
         clusters are not republished for it (the topic keeps the last view).
         ``limit`` caps the articles forgotten per call.
         """
-        due = self._window.due(now=now, limit=limit)
-        for key in due:
-            self._forget(key)
-        return len(due)
+        return self._window.sweep(self._forget, now=now, limit=limit)
 
     def _decide_new(
         self, article: EnrichedArticle, seen_at: datetime

@@ -108,11 +108,7 @@ class DedupeIndex:
         ``limit`` caps the articles forgotten per call, so that a sweep after a long
         pause does not hold up the event loop; the next call goes on.
         """
-        # Lookups already ignore these; purging them bounds the stores.
-        due = self._window.due(now=now, limit=limit)
-        for key in due:
-            self._forget(key)
-        return len(due)
+        return self._window.sweep(self._forget, now=now, limit=limit)
 
     def _decide_new(self, request: DedupeRequest, seen_at: datetime) -> ArticleRecord:
         article = request.article

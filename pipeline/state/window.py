@@ -9,6 +9,7 @@ stops at the first live entry, so a sweep costs what it removes, never a scan.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime
 from itertools import islice, takewhile
 
@@ -66,6 +67,17 @@ class EventWindow:
         # may stop short of an expired entry of that hour; the next sweep takes it.
         expired = takewhile(lambda entry: entry[1] < oldest, self._expiry.items())
         return [key for key, _ in islice(expired, limit)]
+
+    def sweep(
+        self, forget: Callable[[str], None], *, now: datetime, limit: int | None
+    ) -> int:
+        """``forget`` each article that left the window (by its expiry key), oldest
+        first, at most ``limit`` of them; returns how many. Lookups already ignore
+        them: forgetting them bounds the stores."""
+        due = self.due(now=now, limit=limit)
+        for key in due:
+            forget(key)
+        return len(due)
 
     def leave(self, key: str) -> None:
         """Drop an expiry entry once its article is forgotten."""
