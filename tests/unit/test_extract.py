@@ -12,7 +12,7 @@ import pytest
 from pipeline.cli import extract
 from pipeline.clients.corpus import SourceRecord
 from pipeline.flow import Output
-from pipeline.settings import Settings
+from pipeline.settings import IngestLimits, Settings
 from pipeline.stages import Stages
 
 SENTENCES = [
@@ -113,3 +113,23 @@ def test_bad_lines_of_a_jsonl_corpus_are_dead_letters_with_the_workers_types(
     kinds = [json.loads(line)["error_type"] for line in dead]
     assert kinds == ["invalid_json", "invalid_record", "invalid_utf8", "empty_body"]
     assert counts["articles.enriched"] == 1
+
+
+def test_an_article_past_the_time_cap_is_a_timeout_as_in_the_worker(
+    tmp_path: Path,
+) -> None:
+    """The worker's case (tests/integration/test_deadletter.py), offline."""
+    corpus = tmp_path / "slow.jsonl"
+    slow = {"article_id": "slow", "source": "s", "body": "word " * 900_000}
+    quick = {"article_id": "quick", "source": "s", "body": SENTENCES[0]}
+    corpus.write_text(f"{json.dumps(slow)}\n{json.dumps(quick)}\n", encoding="utf-8")
+    settings = Settings(
+        process_workers=1, ingest=IngestLimits(max_seconds_per_article=0.1)
+    )
+    extract.extract(settings, [corpus], tmp_path / "out", show_progress=False)
+    [dead] = (tmp_path / "out" / "articles.deadletter.jsonl").read_text().splitlines()
+    letter = json.loads(dead)
+    assert (letter["error_type"], letter["article_id"]) == ("timeout", "slow")
+    assert "NEWSLINE_INGEST__MAX_SECONDS_PER_ARTICLE" in letter["reason"]
+    enriched = (tmp_path / "out" / "articles.enriched.jsonl").read_text()
+    assert '"article_id":"quick"' in enriched
