@@ -21,7 +21,7 @@ from pipeline.corroborate.records import (
 from pipeline.state import OrderedKeys
 from schemas import Quantity
 from schemas.corroborate import ClusterMember
-from tests.unit.test_corroborate_stage import (
+from tests.unit.corroborate.test_corroborate_stage import (
     CAPTURE,
     SETTINGS,
     T0,

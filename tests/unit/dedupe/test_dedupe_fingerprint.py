@@ -23,7 +23,7 @@ from schemas.dedupe import DedupeRequest
 from tests.unit.conftest import ArticleFactory
 
 SETTINGS = DedupeSettings()
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 
 
 @pytest.fixture

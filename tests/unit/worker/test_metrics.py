@@ -22,7 +22,7 @@ from schemas import Claim, EnrichedArticle
 from schemas.enriched import DuplicateVerdict, SentenceRef
 from tests.unit.conftest import ArticleFactory
 
-GRAFANA = Path(__file__).resolve().parents[2] / "deploy" / "grafana"
+GRAFANA = Path(__file__).resolve().parents[3] / "deploy" / "grafana"
 METRIC_NAME = re.compile(r"\b(?:newsline|process)_[a-z0-9_]+\b")
 
 

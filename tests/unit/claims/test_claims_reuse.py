@@ -12,14 +12,14 @@ from pipeline.claims import claims_record
 from pipeline.claims.reuse import ClaimsMemory, remembered
 from pipeline.codec import encode
 from schemas import DuplicateVerdict, EnrichedArticle
-from tests.unit.test_dedupe_seeds import ingest_seeds
+from tests.unit.dedupe.test_dedupe_seeds import ingest_seeds
 
 PUBLISHED = datetime(2025, 1, 12, 9, tzinfo=UTC)
 
 
 @pytest.fixture(scope="module")
 def seed() -> EnrichedArticle:
-    root = Path(__file__).resolve().parents[2] / "seeds"
+    root = Path(__file__).resolve().parents[3] / "seeds"
     article = max(ingest_seeds(root), key=lambda a: len(a.sentences))
     return article.model_copy(update={"published_at": PUBLISHED})
 

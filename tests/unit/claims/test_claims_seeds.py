@@ -20,7 +20,7 @@ PREDICTION = (
 
 @pytest.fixture(scope="module")
 def seeds() -> list[tuple[EnrichedArticle, tuple[Claim, ...]]]:
-    root = Path(__file__).resolve().parents[2] / "seeds"
+    root = Path(__file__).resolve().parents[3] / "seeds"
     articles = []
     for path in sorted(root.glob("*.txt")):
         value = json.dumps({"source": path.stem, "body": path.read_text("utf-8")})

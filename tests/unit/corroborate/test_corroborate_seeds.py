@@ -12,14 +12,14 @@ from pipeline.corroborate import CorroborateSettings, Corroborator
 from pipeline.state import OrderedKeys
 from schemas import Claim
 from schemas.corroborate import ClaimCluster, FigureComparison
-from tests.unit.test_dedupe_seeds import dedupe_in_order, ingest_seeds
+from tests.unit.dedupe.test_dedupe_seeds import dedupe_in_order, ingest_seeds
 
 SEEN_AT = datetime(2025, 1, 13, tzinfo=UTC)
 
 
 class Outcome:
     def __init__(self) -> None:
-        root = Path(__file__).resolve().parents[2] / "seeds"
+        root = Path(__file__).resolve().parents[3] / "seeds"
         articles = dedupe_in_order(ingest_seeds(root))
         claimed = [
             a.model_copy(update={"claims": claims})

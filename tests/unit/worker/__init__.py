@@ -1,0 +1,1 @@
+"""Unit tests of pipeline/worker and pipeline/cpu.py."""
