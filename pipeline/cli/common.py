@@ -74,6 +74,7 @@ def command(
 
 
 def say(message: str) -> None:
+    """Progress and summaries go to stderr; stdout carries only results."""
     print(message, file=sys.stderr)
 
 
