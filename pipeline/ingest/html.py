@@ -6,8 +6,8 @@ libxml2's HTML parser neither reads a DOCTYPE's internal subset nor loads extern
 entities or DTDs, and lxml sets ``no_network`` by default:
 ``<!ENTITY x SYSTEM "file:///etc/passwd">`` stays the literal text ``&x;``, an
 entity-expansion bomb ("billion laughs") is never expanded, and no URL is ever
-fetched. tests/unit/ingest/test_ingest_html.py checks each, against /etc/passwd and a local
-HTTP server that must see no request. No extraction option used here downloads
+fetched. tests/unit/ingest/test_ingest_html.py checks each, against /etc/passwd and a
+local HTTP server that must see no request. No extraction option used here downloads
 anything; the page's URL is only read, for metadata. Nesting deeper than libxml2's
 limit (256) is cut there; a page whose text lay only below it is ``too_deep``.
 """
