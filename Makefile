@@ -60,6 +60,7 @@ bench: install ## print every benchmark figure; write docs/benchmarks/ (tables, 
 	$(BIN)/python bench/extraction.py
 	$(BIN)/python bench/dedupe.py
 	$(BIN)/python bench/claims.py
+	$(BIN)/python bench/claims_bbc.py
 	$(BIN)/python bench/corroborate.py
 	$(BIN)/python bench/offline.py
 	$(BIN)/python bench/growth.py
