@@ -28,6 +28,16 @@ _TENS = {
 _SCALES = {"hundred": 100, "thousand": 1_000, "million": 1_000_000}
 _SCALES |= {"billion": 1_000_000_000, "trillion": 1_000_000_000_000}
 _SCALES |= {"m": 1_000_000, "bn": 1_000_000_000}
+#: Abbreviated multipliers as newsrooms write them ("$1.9bn", "£933m", "1.4m
+#: workers", "50k"). Only "bn" and "tn" are unambiguous on their own: "m" and "k"
+#: after a separate number may be metres or a grade, so the figure's context decides.
+ABBREVIATED_SCALES = {"k": 1_000, "m": 1_000_000, "bn": 1_000_000_000}
+ABBREVIATED_SCALES |= {"tn": 1_000_000_000_000}
+UNAMBIGUOUS_SCALES = frozenset({"bn", "tn"})
+#: A number and its abbreviated multiplier written as one token: "1.9bn", "600m".
+_ABBREVIATED = re.compile(
+    r"^(\d{1,3}(?:,\d{3})+|\d+)(\.\d+)?(bn|tn|m|k)$", re.IGNORECASE
+)
 
 #: Plural amounts that say "many", never a figure.
 VAGUE_AMOUNTS = frozenset(
@@ -40,10 +50,17 @@ def is_number_word(word: str) -> bool:
     lowered = word.lower()
     return bool(
         _DIGITS.match(word)
+        or _ABBREVIATED.match(word)
         or lowered in _UNITS
         or lowered in _TENS
         or (lowered in _SCALES and lowered not in {"m", "bn"})
     )
+
+
+def is_abbreviated_scale(word: str) -> bool:
+    """ "m", "bn", "k", "tn" (or "m." ending a sentence): a multiplier that only a
+    figure's context confirms."""
+    return word.lower().rstrip(".") in ABBREVIATED_SCALES
 
 
 def is_scale_word(word: str) -> bool:
@@ -58,12 +75,18 @@ def parse_number(words: list[str]) -> float | None:
     seen = False
     for word in words:
         lowered = word.lower()
+        abbreviated = _ABBREVIATED.match(word)
         if _DIGITS.match(word):
             current += float(word.replace(",", ""))
+        elif abbreviated:
+            digits, decimals, scale = abbreviated.groups()
+            current += float(digits.replace(",", "") + (decimals or ""))
+            current, total = _scaled(current, total, ABBREVIATED_SCALES[scale.lower()])
         elif lowered in _UNITS or lowered in _TENS:
             current += _UNITS.get(lowered, _TENS.get(lowered, 0))
-        elif lowered in _SCALES:
-            current, total = _scaled(current, total, _SCALES[lowered])
+        elif lowered in _SCALES or is_abbreviated_scale(lowered):
+            scale = _SCALES.get(lowered) or ABBREVIATED_SCALES[lowered.rstrip(".")]
+            current, total = _scaled(current, total, scale)
         elif lowered not in {"-", "and"}:
             return None
         seen = True

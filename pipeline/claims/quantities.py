@@ -15,7 +15,9 @@ from spacy.tokens import Doc, Span, Token
 
 from pipeline.claims.lexicon import word_set
 from pipeline.claims.numbers import (
+    UNAMBIGUOUS_SCALES,
     VAGUE_AMOUNTS,
+    is_abbreviated_scale,
     is_number_word,
     is_scale_word,
     parse_number,
@@ -62,6 +64,7 @@ _TIME_UNITS = {
 _PERCENT = {"%": "percent", "percent": "percent", "per": "percent"}
 _CURRENCY = {"$": "USD", "€": "EUR", "£": "GBP", "¥": "JPY"}
 _CURRENCY_WORDS = {"dollars": "USD", "euros": "EUR", "pounds": "GBP"}
+_CURRENCY_WORDS |= {"roubles": "RUB", "rubles": "RUB", "yen": "JPY", "yuan": "CNY"}
 _CASUALTY_WORDS = word_set(
     """
     wounded injured killed dead missing captured displaced arrested detained
@@ -150,7 +153,27 @@ def _number_end(clause: Span, index: int) -> int:
         or (doc[end].text == "-" and end + 1 < clause.end and _is_spelled(doc[end + 1]))
     ):
         end += 1
+    if end < clause.end and _abbreviated_scale_at(clause, index, end):
+        end += 1
     return end
+
+
+def _abbreviated_scale_at(clause: Span, start: int, index: int) -> bool:
+    """Whether "m", "bn" or "k" at ``index`` multiplies the number before it: always
+    for "bn" and "tn"; for "m" and "k" when the figure is money ("£933 m") or counts
+    a plural noun ("1.4 m workers"), not in "a 5 m wall"."""
+    doc = clause.doc
+    word = doc[index].lower_.rstrip(".")
+    if not is_abbreviated_scale(word) or not doc[index - 1].like_num:
+        return False
+    if word in UNAMBIGUOUS_SCALES:
+        return True
+    money = start > clause.start and doc[start - 1].text in _CURRENCY
+    after = index + 1
+    counts = after < clause.end and (
+        doc[after].tag_ == "NNS" or doc[after].lower_ in _CURRENCY_WORDS
+    )
+    return money or counts
 
 
 def _is_spelled(token: Token) -> bool:

@@ -135,3 +135,25 @@ def test_percent_and_money_have_units() -> None:
 )
 def test_number_words(words: list[str], value: float) -> None:
     assert parse_number(words) == value
+
+
+@pytest.mark.parametrize(
+    ("text", "low", "unit"),
+    [
+        ("Its profit rose to $1.13bn last year.", 1.13e9, "USD"),
+        ("Its profit rose to £933m last year.", 9.33e8, "GBP"),
+        ("Profit fell 27% to $284m.", 2.84e8, "USD"),
+        ("Baikal paid 260.75bn roubles for the unit.", 2.6075e11, "RUB"),
+        ("Debt reached $27 billion in May.", 2.7e10, "USD"),
+    ],
+)
+def test_money_as_newsrooms_write_it_is_fully_scaled(
+    text: str, low: float, unit: str
+) -> None:
+    [money] = [q for q in quantities(text) if q.unit == unit]
+    assert (money.low, money.high) == (low, low)
+
+
+def test_an_abbreviated_million_counts_a_plural_noun_but_not_a_length() -> None:
+    assert only("The union said 1.4m workers would strike.").low == 1.4e6
+    assert only("They built a 5 m wall around the site.").low == 5
