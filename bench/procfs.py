@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import subprocess
 import threading
+import time
 from pathlib import Path
 
 
@@ -46,7 +47,7 @@ class TreePeak:
         while self._process.poll() is None:
             total = sum(map(rss_mb, process_tree(self._process.pid)))
             self.peak_mb = max(self.peak_mb, total)
-            threading.Event().wait(self._every_s)
+            time.sleep(self._every_s)
 
     def join(self) -> float:
         self._thread.join()

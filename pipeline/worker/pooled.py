@@ -8,7 +8,6 @@ pool process becomes a dead letter of its own; the rest of its batch goes on.
 
 from __future__ import annotations
 
-import logging
 import time
 from collections.abc import Callable, Sequence
 from typing import Any, Protocol, TypeVar
@@ -23,8 +22,6 @@ from pipeline.rejection import Rejection
 from pipeline.stages import compute
 from pipeline.worker import metrics
 from pipeline.worker.runtime import Runtime
-
-log = logging.getLogger(__name__)
 
 R = TypeVar("R")
 R_contra = TypeVar("R_contra", contravariant=True)
