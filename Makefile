@@ -32,8 +32,8 @@ run: broker-start ## replay seeds/ through a worker and print what came out
 test: install ## unit and integration tests (starts a local broker when none is given)
 	$(BIN)/pytest
 
-test-unit: install ## unit tests only (no broker)
-	$(BIN)/pytest tests/unit
+test-unit: install ## the fast unit tier: no broker, no pool processes (make test runs all)
+	$(BIN)/pytest tests/unit -m "not slow"
 
 test-integration: install ## integration tests against a real broker
 	$(BIN)/pytest tests/integration

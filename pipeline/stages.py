@@ -144,13 +144,11 @@ class Stages:
 
         # The worker's cap per article holds here too, so a page that times out
         # in the service times out offline, and the two stay record-for-record.
-        async def in_pool(values: list[bytes]) -> list[Any]:
-            cap = self.settings.ingest.max_seconds_per_article
-            return await compute(
-                self.pool, work, values, seconds_per_item=cap, **kwargs
-            )
-
-        results = await remembered(memory, [i.value for i in inputs], in_pool)
+        cap = self.settings.ingest.max_seconds_per_article
+        values = [i.value for i in inputs]
+        results = await compute_batch(
+            self.pool, work, values, seconds_per_item=cap, memory=memory, **kwargs
+        )
         return [
             out
             for i, result in zip(inputs, results, strict=True)
@@ -178,6 +176,26 @@ class Stages:
         return route_decided(
             decided, value=given.value, key=given.key, origin=given.origin
         )
+
+
+async def compute_batch(
+    pool: CpuPool,
+    work: Callable[..., R | Rejection],
+    values: Sequence[bytes],
+    *,
+    seconds_per_item: float | None,
+    memory: ClaimsMemory | None = None,
+    **kwargs: Any,
+) -> Sequence[Any]:
+    """One pooled batch as the worker and ``Stages`` both run it: what ``memory``
+    answers skips the pool, the rest goes through ``compute``."""
+
+    async def in_pool(todo: list[bytes]) -> list[R | Rejection]:
+        return await compute(
+            pool, work, todo, seconds_per_item=seconds_per_item, **kwargs
+        )
+
+    return await remembered(memory, list(values), in_pool)
 
 
 async def compute(

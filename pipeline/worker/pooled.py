@@ -9,17 +9,16 @@ pool process becomes a dead letter of its own; the rest of its batch goes on.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from typing import Any, Protocol, TypeVar
 
 import faust
 
-from pipeline.claims.reuse import ClaimsMemory, remembered
-from pipeline.cpu import CpuPool
+from pipeline.claims.reuse import ClaimsMemory
 from pipeline.deadletter import Origin
 from pipeline.flow import Outputs
 from pipeline.rejection import Rejection
-from pipeline.stages import compute
+from pipeline.stages import compute_batch
 from pipeline.worker import metrics
 from pipeline.worker.runtime import Runtime
 
@@ -75,26 +74,14 @@ async def run_pooled(
         metrics.count_in(stage, len(events))
         values = [event.value for event in events]
         started = time.perf_counter()
-        results = await _compute_batch(runtime.pool, work, values, cap, memory, kwargs)
+        results = await compute_batch(
+            runtime.pool, work, values, seconds_per_item=cap, memory=memory, **kwargs
+        )
         elapsed = time.perf_counter() - started
         metrics.observe_batch(stage, elapsed, size=len(events))
         pairs = zip(events, results, strict=True)
         replies = [(event, _route(route, event, result)) for event, result in pairs]
         await runtime.publish(replies, stage=stage)
-
-
-async def _compute_batch(
-    pool: CpuPool,
-    work: Callable[..., R | Rejection],
-    values: list[bytes],
-    cap: float,
-    memory: ClaimsMemory | None,
-    kwargs: dict[str, Any],
-) -> Sequence[Any]:
-    async def in_pool(todo: list[bytes]) -> list[R | Rejection]:
-        return await compute(pool, work, todo, seconds_per_item=cap, **kwargs)
-
-    return await remembered(memory, values, in_pool)
 
 
 def origin_of(event: faust.EventT[bytes]) -> Origin:

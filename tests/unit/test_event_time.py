@@ -137,6 +137,7 @@ def _outputs(out: Path) -> tuple[dict[str, dict[str, object]], list[dict[str, ob
     return {a["article_id"]: a for a in articles}, clusters
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("bad", [FAR_FUTURE, YEAR_ONE], ids=["9999", "year-1"])
 def test_through_extract_an_implausible_date_switches_nothing_off(
     tmp_path: Path, bad: datetime

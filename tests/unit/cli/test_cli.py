@@ -20,6 +20,7 @@ def test_every_command_has_help(
     assert "usage: newsline" in capsys.readouterr().out
 
 
+@pytest.mark.slow
 def test_extract_writes_one_file_per_output_topic(
     seeds_dir: Path, tmp_path: Path
 ) -> None:
@@ -41,6 +42,7 @@ def test_extract_writes_one_file_per_output_topic(
     assert (tmp_path / "claims.conflicts.jsonl").read_text().strip()
 
 
+@pytest.mark.slow
 def test_extract_dead_letters_bad_jsonl_lines(tmp_path: Path) -> None:
     feed = tmp_path / "feed.jsonl"
     feed.write_text('{"source": "s", "body": "Fine."}\n{"source": 1}\n', "utf-8")

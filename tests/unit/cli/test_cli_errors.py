@@ -201,6 +201,7 @@ def _without_file_access_override() -> list[str]:
     return [setpriv, f"--inh-caps={caps}", f"--bounding-set={caps}"]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("command", CORPUS_COMMANDS)
 def test_a_file_without_read_permission_is_named_before_any_work(
     tmp_path: Path, command: list[str]
@@ -246,6 +247,7 @@ def test_a_read_error_while_extracting_is_one_line(
     assert line == f"newsline: cannot read {page}: Input/output error\n"
 
 
+@pytest.mark.slow
 def test_a_bad_gzip_page_is_dead_lettered_with_its_bytes_not_an_abort(
     tmp_path: Path, seeds_dir: Path
 ) -> None:

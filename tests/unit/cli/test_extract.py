@@ -48,6 +48,7 @@ def _files(out: Path) -> dict[str, str]:
     return {f.name: f.read_text() for f in sorted(out.glob("*.jsonl"))}
 
 
+@pytest.mark.slow
 def test_overlapping_chunks_write_what_one_chunk_writes(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -92,6 +93,7 @@ async def _nothing_decided(
     return []
 
 
+@pytest.mark.slow
 def test_bad_lines_of_a_jsonl_corpus_are_dead_letters_with_the_workers_types(
     tmp_path: Path,
 ) -> None:
@@ -115,6 +117,7 @@ def test_bad_lines_of_a_jsonl_corpus_are_dead_letters_with_the_workers_types(
     assert counts["articles.enriched"] == 1
 
 
+@pytest.mark.slow
 def test_an_article_past_the_time_cap_is_a_timeout_as_in_the_worker(
     tmp_path: Path,
 ) -> None:

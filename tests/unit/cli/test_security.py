@@ -353,6 +353,7 @@ def closed_port() -> str:
         return f"127.0.0.1:{probe.getsockname()[1]}"
 
 
+@pytest.mark.slow
 def test_access_check_gives_up_on_a_silent_broker(
     secure_settings_factory: Callable[..., Settings], silent_listener: str
 ) -> None:

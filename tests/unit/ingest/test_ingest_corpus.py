@@ -41,6 +41,7 @@ def test_token_f1() -> None:
     assert token_f1("a b c d", "a b") == pytest.approx(2 * 0.5 * 1.0 / 1.5)
 
 
+@pytest.mark.slow
 def test_benchmark_pages_extract_with_high_f1(corpora_dir: Path) -> None:
     corpus = corpora_dir / "article-extraction-benchmark"
     if not corpus.is_dir():

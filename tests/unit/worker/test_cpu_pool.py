@@ -91,6 +91,7 @@ def test_chunks_cover_everything_once(size: int, count: int) -> None:
     assert [x for chunk in chunks for x in chunk] == items
 
 
+@pytest.mark.slow
 async def test_an_item_past_its_cap_is_an_overrun_and_the_rest_go_on(
     pool: CpuPool,
 ) -> None:
@@ -103,12 +104,14 @@ async def test_an_item_past_its_cap_is_an_overrun_and_the_rest_go_on(
     assert await pool.map(_square, [3]) == [9]
 
 
+@pytest.mark.slow
 async def test_the_cap_gets_past_a_catch_all_except(pool: CpuPool) -> None:
     assert await pool.map_capped(_swallowing, [0], seconds_per_item=CAP_S) == [
         Overrun(CAP_S)
     ]
 
 
+@pytest.mark.slow
 async def test_a_batch_stuck_past_the_backstop_has_its_processes_killed(
     pool: CpuPool,
 ) -> None:
@@ -126,6 +129,7 @@ async def test_a_batch_stuck_past_the_backstop_has_its_processes_killed(
     assert await pool.map_capped(_hangs_on_zero, [5], seconds_per_item=CAP_S) == [5]
 
 
+@pytest.mark.slow
 async def test_the_backstop_kills_the_processes_it_ran_on_after_a_let_go(
     pool: CpuPool,
 ) -> None:
@@ -149,6 +153,7 @@ def test_the_backstop_grows_with_the_largest_chunk() -> None:
     assert pool.backstop_s(list(range(5)), 20.0) == 3 * 2 * 20.0 + 30.0
 
 
+@pytest.mark.slow
 async def test_compute_rejects_only_the_records_that_overran(pool: CpuPool) -> None:
     # Imported here: the pool processes import this module to find _stage, and
     # pipeline.stages would bring the models' libraries into them, on the clock
