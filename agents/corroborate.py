@@ -30,8 +30,7 @@ from pipeline.corroborate import Corroborator
 from pipeline.flow import Outputs, route_corroborated
 from pipeline.rejection import Rejection
 from pipeline.topics import CLAIMED
-from pipeline.worker.decider import EXPIRY_BATCH, log_table, run_decider
-from pipeline.worker.delivery import ChangelogSends
+from pipeline.worker.decider import EXPIRY_BATCH, run_decider, window_tables
 from pipeline.worker.runtime import Runtime
 from schemas import EnrichedArticle
 
@@ -39,10 +38,10 @@ from schemas import EnrichedArticle
 def register(runtime: Runtime) -> None:
     """The corroborate decider, on its two tables."""
     app, settings = runtime.app, runtime.settings
-    changelog = ChangelogSends()
+    changelog, state, expiry = window_tables(app, "corroborate")
     corroborator = Corroborator(
-        log_table(app, "corroborate-state", changelog),
-        log_table(app, "corroborate-expiry", changelog),
+        state,
+        expiry,
         settings=settings.corroborate,
         times=settings.event_time,
     )

@@ -40,8 +40,7 @@ from pipeline.dedupe import DedupeIndex, fingerprint_record
 from pipeline.flow import Outputs, route_decided, route_fingerprint
 from pipeline.rejection import Rejection
 from pipeline.topics import CLEAN, DEDUPE_LOG
-from pipeline.worker.decider import EXPIRY_BATCH, log_table, run_decider
-from pipeline.worker.delivery import ChangelogSends
+from pipeline.worker.decider import EXPIRY_BATCH, run_decider, window_tables
 from pipeline.worker.pooled import run_pooled
 from pipeline.worker.runtime import Runtime
 from schemas.dedupe import DedupeRequest
@@ -50,10 +49,10 @@ from schemas.dedupe import DedupeRequest
 def register(runtime: Runtime) -> None:
     """The fingerprint agent and the dedupe decider, on its two tables."""
     app, settings = runtime.app, runtime.settings
-    changelog = ChangelogSends()
+    changelog, state, expiry = window_tables(app, "dedupe")
     index = DedupeIndex(
-        log_table(app, "dedupe-state", changelog),
-        log_table(app, "dedupe-expiry", changelog),
+        state,
+        expiry,
         settings=settings.dedupe,
         times=settings.event_time,
     )

@@ -48,7 +48,7 @@ import asyncio
 import multiprocessing
 import multiprocessing.pool
 import time
-from collections import Counter
+from collections import Counter, defaultdict
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -66,7 +66,7 @@ from pipeline.codec import encode
 from pipeline.corroborate import Corroborator
 from pipeline.cpu import CpuPool
 from pipeline.dedupe import DedupeIndex, fingerprint_record
-from pipeline.flow import Output, Outputs
+from pipeline.flow import Output
 from pipeline.ingest import ingest_record
 from pipeline.ingest.html import run_trafilatura
 from pipeline.nlp import load_models
@@ -195,7 +195,7 @@ class Run:
 
     seconds: float
     cpu: float  # CPU seconds of this process and its pool
-    stages: Counter[str]
+    stages: dict[str, float]
     articles: int
     dead_letters: int
     exact_duplicates: int
@@ -209,46 +209,9 @@ class Run:
         return self.cpu / self.seconds
 
 
-class TimedStages(Stages):
-    """``newsline extract``'s stages with the wall time of each one added up."""
-
-    STAGE_OF: dict[Callable[..., Any], str] = {  # noqa: RUF012  (a constant)
-        ingest_record: "ingest",
-        fingerprint_record: "fingerprint",
-        claims_record: "claims",
-    }
-
-    def __init__(self, settings: Settings, pool: CpuPool) -> None:
-        super().__init__(settings, pool)
-        self.seconds: Counter[str] = Counter()
-
-    async def pooled(
-        self, work: Callable[..., Any], route: Any, inputs: list[Any], **kwargs: Any
-    ) -> list[Output]:
-        started = time.perf_counter()
-        try:
-            return await super().pooled(work, route, inputs, **kwargs)
-        finally:
-            self.seconds[self.STAGE_OF[work]] += time.perf_counter() - started
-
-    def _decide(self, output: Output) -> Outputs:
-        started = time.perf_counter()
-        try:
-            return super()._decide(output)
-        finally:
-            self.seconds["dedupe decide"] += time.perf_counter() - started
-
-    def _corroborate(self, output: Output) -> Outputs:
-        started = time.perf_counter()
-        try:
-            return super()._corroborate(output)
-        finally:
-            self.seconds["corroborate"] += time.perf_counter() - started
-
-
 async def pipeline_run(records: list[SourceRecord], setup: Setup) -> Run:
     """The stages over ``records`` in chunks, as ``newsline extract`` runs them."""
-    stages = TimedStages(Settings(process_workers=setup.cores), setup.pool)
+    stages = Stages(Settings(process_workers=setup.cores), setup.pool)
     outputs: list[Output] = []
     started, cpu = time.perf_counter(), cpu_seconds()
     for start in range(0, len(records), CHUNK):
@@ -275,7 +238,7 @@ def in_process_run(
     """The stage functions called one after the other here, no pool, each timed
     (and profiled, with ``profilers``)."""
     settings = Settings(process_workers=1)
-    seconds: Counter[str] = Counter()
+    seconds: dict[str, float] = defaultdict(float)
 
     def timed(stage: str, work: Callable[[Any], Any], items: list[Any]) -> list[Any]:
         profiler = (profilers or {}).get(stage)
@@ -405,7 +368,7 @@ def _show_run(label: str, run: Run, records: int) -> Run:
     return run
 
 
-def _shares(seconds: Counter[str]) -> dict[str, float]:
+def _shares(seconds: dict[str, float]) -> dict[str, float]:
     total = sum(seconds.values())
     return {stage: seconds[stage] / total for stage in (*STAGES, OTHER)}
 

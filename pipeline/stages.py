@@ -11,7 +11,10 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable, Sequence
+import time
+from collections import defaultdict
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, TypeVar
@@ -69,11 +72,15 @@ class Stages:
     """The pipeline's stages in one process, with the deciders' state in memory:
     what ``newsline extract`` and the benchmarks run. Each pooled stage has the
     worker's isolation (``compute``): a record that crashes or hangs a pool
-    process, or runs past its cap, is that record's dead letter."""
+    process, or runs past its cap, is that record's dead letter.
+
+    ``seconds`` adds up the wall time spent in each stage (ingest, fingerprint,
+    dedupe decide, claims, corroborate): what the benchmarks report."""
 
     def __init__(self, settings: Settings, pool: CpuPool) -> None:
         self.settings = settings
         self.pool = pool
+        self.seconds: dict[str, float] = defaultdict(float)
         times = settings.event_time
         self.index = DedupeIndex(
             {}, OrderedKeys(), settings=settings.dedupe, times=times
@@ -93,12 +100,17 @@ class Stages:
             Input(r.value, encode_key(r.key), Origin(topic=r.origin)) for r in records
         ]
         ingested = await self.pooled(
-            ingest_record, route_ingest, inputs, limits=self.settings.ingest
+            ingest_record,
+            route_ingest,
+            inputs,
+            stage="ingest",
+            limits=self.settings.ingest,
         )
         fingerprinted = await self.pooled(
             fingerprint_record,
             route_fingerprint,
             self._inputs(ingested, CLEAN),
+            stage="fingerprint",
             settings=self.settings.dedupe,
         )
         decided = [
@@ -115,6 +127,7 @@ class Stages:
             claims_record,
             route_claims,
             self._inputs(decided, DEDUPED),
+            stage="claims",
             memory=self.claims_memory,
         )
         return [*decided, *claimed]
@@ -137,6 +150,7 @@ class Stages:
         route: Any,
         inputs: list[Input],
         *,
+        stage: str,
         memory: ClaimsMemory | None = None,
         **kwargs: Any,
     ) -> list[Output]:
@@ -146,14 +160,23 @@ class Stages:
         # in the service times out offline, and the two stay record-for-record.
         cap = self.settings.ingest.max_seconds_per_article
         values = [i.value for i in inputs]
-        results = await compute_batch(
-            self.pool, work, values, seconds_per_item=cap, memory=memory, **kwargs
-        )
+        with self._timed(stage):
+            results = await compute_batch(
+                self.pool, work, values, seconds_per_item=cap, memory=memory, **kwargs
+            )
         return [
             out
             for i, result in zip(inputs, results, strict=True)
             for out in route(result, value=i.value, key=i.key, origin=i.origin)
         ]
+
+    @contextmanager
+    def _timed(self, stage: str) -> Iterator[None]:
+        started = time.perf_counter()
+        try:
+            yield
+        finally:
+            self.seconds[stage] += time.perf_counter() - started
 
     def _inputs(self, outputs: Sequence[Output], spec: TopicSpec) -> list[Input]:
         """The records a stage consuming ``spec`` would read, as its agent sees them."""
@@ -165,12 +188,16 @@ class Stages:
 
     def _corroborate(self, output: Output) -> Outputs:
         assert isinstance(output.record, EnrichedArticle)
-        done = self.corroborator.corroborate(output.record, seen_at=datetime.now(UTC))
+        with self._timed("corroborate"):
+            done = self.corroborator.corroborate(
+                output.record, seen_at=datetime.now(UTC)
+            )
         return route_corroborated(done)
 
     def _decide(self, output: Output) -> Outputs:
         assert isinstance(output.record, DedupeRequest)
-        decided = self.index.decide(output.record, seen_at=datetime.now(UTC))
+        with self._timed("dedupe decide"):
+            decided = self.index.decide(output.record, seen_at=datetime.now(UTC))
         # A refusal's dead letter carries the request, as the worker's decider does.
         given = self._as_input(output)
         return route_decided(

@@ -13,9 +13,9 @@ from __future__ import annotations
 import asyncio
 import ssl
 from contextlib import suppress
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import faust
+from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.conn import collect_hosts, create_conn
 from aiokafka.errors import (
@@ -29,6 +29,10 @@ from aiokafka.protocol.metadata import MetadataRequest
 from pydantic import SecretStr
 
 from pipeline.settings import Settings
+
+if TYPE_CHECKING:
+    import faust
+
 from pipeline.topics import (
     ALL,
     RAW,
@@ -150,6 +154,10 @@ def aiokafka_options(settings: Settings) -> dict[str, Any]:
 
 def faust_credentials(settings: Settings) -> faust.types.auth.CredentialsT | None:
     """The same connection facts in faust's shape (None for plain connections)."""
+    # Imported here: only the worker needs faust, and replay and tail start faster
+    # without loading it.
+    import faust
+
     context = ssl_context(settings)
     if settings.kafka_security_protocol.startswith("SASL"):
         return faust.SASLCredentials(
@@ -161,6 +169,32 @@ def faust_credentials(settings: Settings) -> faust.types.auth.CredentialsT | Non
     if context is not None:
         return faust.SSLCredentials(context)
     return None
+
+
+def reader(
+    settings: Settings, *topics: str, from_beginning: bool = True
+) -> AIOKafkaConsumer:
+    """A consumer outside any consumer group that commits nothing and fetches the
+    largest record newsline writes: how tail, results, the benchmarks and the
+    tests read topics. Subscribed to ``topics`` when given; else ``assign`` it."""
+    return AIOKafkaConsumer(
+        *topics,
+        **aiokafka_options(settings),
+        group_id=None,
+        enable_auto_commit=False,
+        auto_offset_reset="earliest" if from_beginning else "latest",
+        max_partition_fetch_bytes=MAX_RECORD_BYTES,
+        fetch_max_bytes=MAX_RECORD_BYTES,
+    )
+
+
+def partitions_of(settings: Settings, *specs: TopicSpec) -> list[TopicPartition]:
+    """Every partition of the topics, as this deployment names and sizes them."""
+    return [
+        TopicPartition(topic_name(settings, spec), partition)
+        for spec in specs
+        for partition in range(partition_count(settings, spec))
+    ]
 
 
 async def check_access(

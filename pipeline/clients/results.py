@@ -14,7 +14,7 @@ from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
 from pydantic import BaseModel
 
-from pipeline.clients.kafka import MAX_RECORD_BYTES, aiokafka_options
+from pipeline.clients.kafka import aiokafka_options, reader
 from pipeline.codec import decode
 from pipeline.settings import Settings
 from pipeline.topics import (
@@ -109,20 +109,10 @@ class Results:
         return len(self.enriched) + len(self.dead) + len(self.dead_without_id)
 
 
-def _consumer(settings: Settings) -> AIOKafkaConsumer:
-    return AIOKafkaConsumer(
-        **aiokafka_options(settings),
-        group_id=None,
-        enable_auto_commit=False,
-        max_partition_fetch_bytes=MAX_RECORD_BYTES,
-        fetch_max_bytes=MAX_RECORD_BYTES,
-    )
-
-
 async def output_offsets(settings: Settings) -> Offsets:
     """Current end offsets of the output topics: a mark to read new results from."""
     partitions = await output_partitions(settings)
-    consumer = _consumer(settings)
+    consumer = reader(settings)
     await consumer.start()
     try:
         return dict(await consumer.end_offsets(partitions))
@@ -178,7 +168,7 @@ async def collect(
     wanted = {key for key in keys if key is not None}
     anonymous = sum(1 for key in keys if key is None)
     results, deadline = Results(), time.monotonic() + timeout
-    consumer = _consumer(settings)
+    consumer = reader(settings)
     await consumer.start()
     try:
         consumer.assign(list(since))

@@ -9,14 +9,13 @@ from collections.abc import AsyncGenerator, Sequence
 from contextlib import aclosing
 from typing import IO
 
-from aiokafka import AIOKafkaConsumer, ConsumerRecord
+from aiokafka import ConsumerRecord
 
 from pipeline.clients.kafka import (
-    MAX_RECORD_BYTES,
-    aiokafka_options,
     bootstrap_list,
     check_access,
     existing_topics,
+    reader,
 )
 from pipeline.settings import Settings
 from pipeline.topics import check_topic_name, spec_for, topic_name
@@ -67,15 +66,7 @@ async def consume(
 
     Ends after ``idle_timeout`` seconds without a record (never when None).
     """
-    consumer = AIOKafkaConsumer(
-        *topics,
-        **aiokafka_options(settings),
-        group_id=None,
-        enable_auto_commit=False,
-        auto_offset_reset="earliest" if from_beginning else "latest",
-        max_partition_fetch_bytes=MAX_RECORD_BYTES,
-        fetch_max_bytes=MAX_RECORD_BYTES,
-    )
+    consumer = reader(settings, *topics, from_beginning=from_beginning)
     await consumer.start()
     try:
         while True:

@@ -79,6 +79,16 @@ def log_table(
     return table
 
 
+def window_tables(
+    app: faust.App, stage: str
+) -> tuple[ChangelogSends, faust.types.TableT[str, Any], faust.types.TableT[str, Any]]:
+    """A windowed decider's state: tables ``<stage>-state`` and ``<stage>-expiry``
+    (see pipeline.state.window), and the sends their changelog records make."""
+    sends = ChangelogSends()
+    state = log_table(app, f"{stage}-state", sends)
+    return sends, state, log_table(app, f"{stage}-expiry", sends)
+
+
 async def run_decider(
     runtime: Runtime,
     stream: faust.StreamT[bytes],

@@ -21,7 +21,12 @@ import pytest
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 
 from pipeline.cli.supervise import WorkerProcess
-from pipeline.clients.kafka import MAX_RECORD_BYTES, aiokafka_options, ensure_topics
+from pipeline.clients.kafka import (
+    MAX_RECORD_BYTES,
+    aiokafka_options,
+    ensure_topics,
+    reader,
+)
 from pipeline.clients.results import Offsets, output_offsets
 from pipeline.codec import decode
 from pipeline.settings import IngestLimits, Settings
@@ -286,13 +291,7 @@ async def read_outcomes(
     ``settle_s`` seconds: an extra outcome breaks the exactly-one rule."""
     topics = {topic_name(settings, ENRICHED), topic_name(settings, DEADLETTER)}
     start = {tp: offset for tp, offset in since.items() if tp.topic in topics}
-    consumer = AIOKafkaConsumer(
-        **aiokafka_options(settings),
-        group_id=None,
-        enable_auto_commit=False,
-        max_partition_fetch_bytes=MAX_RECORD_BYTES,
-        fetch_max_bytes=MAX_RECORD_BYTES,
-    )
+    consumer = reader(settings)
     outcomes, deadline = Outcomes(), time.monotonic() + timeout
     await consumer.start()
     try:

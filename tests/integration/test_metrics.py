@@ -7,11 +7,10 @@ import time
 import urllib.request
 from pathlib import Path
 
-from aiokafka import AIOKafkaConsumer, TopicPartition
 from prometheus_client.parser import text_string_to_metric_families
 
 from pipeline.cli.supervise import WorkerProcess
-from pipeline.clients.kafka import aiokafka_options
+from pipeline.clients.kafka import partitions_of, reader
 from pipeline.clients.replay import replay
 from pipeline.clients.results import collect, output_offsets
 from pipeline.settings import Settings
@@ -23,8 +22,6 @@ from pipeline.topics import (
     ENRICHED,
     RAW,
     TopicSpec,
-    partition_count,
-    topic_name,
 )
 from pipeline.worker.metrics import RAW_TIMESTAMP_HEADER
 
@@ -137,15 +134,11 @@ async def read_topic(
     settings: Settings, spec: TopicSpec
 ) -> dict[bytes | None, tuple[int, dict[str, bytes]]]:
     """Each record's timestamp (ms) and headers by key, the whole topic."""
-    consumer = AIOKafkaConsumer(
-        **aiokafka_options(settings), group_id=None, enable_auto_commit=False
-    )
+    consumer = reader(settings)
     await consumer.start()
     found: dict[bytes | None, tuple[int, dict[str, bytes]]] = {}
     try:
-        topic = topic_name(settings, spec)
-        count = partition_count(settings, spec)
-        partitions = [TopicPartition(topic, n) for n in range(count)]
+        partitions = partitions_of(settings, spec)
         consumer.assign(partitions)
         await consumer.seek_to_beginning(*partitions)
         ends = await consumer.end_offsets(partitions)

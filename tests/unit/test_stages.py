@@ -42,7 +42,7 @@ async def test_a_record_that_crashes_or_hangs_its_process_is_its_own_dead_letter
     inputs = [Input(value, None, Origin(topic="corpus")) for value in values]
     try:
         outputs = await Stages(settings, pool).pooled(
-            _crash_or_hang, route_ingest, inputs
+            _crash_or_hang, route_ingest, inputs, stage="ingest"
         )
     finally:
         pool.kill()
