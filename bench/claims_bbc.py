@@ -4,7 +4,11 @@ rules in docs/labelling.md): precision and recall per field, on two splits.
 Every fourth labelled article (in name order, from the fourth) is held out: report
 it, do not tune on it. The stage runs in this process, as the pool runs it.
 
-    .venv/bin/python bench/claims_bbc.py [--json FILE]
+    .venv/bin/python bench/claims_bbc.py [--json FILE] [--errors KIND --split dev]
+
+``--errors`` prints the dev split's disagreements of one kind (claim, speaker,
+figure, date, hedge) with their sentences, read from the corpus: what to study
+when changing the stage. Do not study the held-out split.
 
 Per split it prints:
 
@@ -120,8 +124,15 @@ def articles(labels: Sequence[Path], settings: Settings) -> Iterator[EnrichedArt
         yield result
 
 
-def score(label: Path, article: EnrichedArticle, tally: Tally) -> None:
+#: The disagreements ``--errors`` prints, each as (kind, sentence text, what).
+Errors = list[tuple[str, str, str]]
+
+
+def score(
+    label: Path, article: EnrichedArticle, tally: Tally, errors: Errors | None = None
+) -> None:
     by_hash = {sentence_hash(s.text): s.index for s in article.sentences}
+    texts = {s.index: s.text for s in article.sentences}
     found: dict[int, list[Claim]] = {}
     for claim in article.claims:
         found.setdefault(claim.sentence_index, []).append(claim)
@@ -131,7 +142,52 @@ def score(label: Path, article: EnrichedArticle, tally: Tally) -> None:
         tally.add("sentences")
         index = by_hash.get(labelled["h"])
         claims = found.get(index, []) if index is not None else []
+        before = Counter(tally.counts)
         _score_sentence(labelled, claims, tally)
+        if errors is not None and index is not None:
+            errors += _disagreements(labelled, claims, tally.counts - before)
+            errors[:] = [
+                (kind, text or texts[index], what) for kind, text, what in errors
+            ]
+
+
+def _disagreements(
+    labelled: dict[str, Any], claims: list[Claim], added: Counter[str]
+) -> Errors:
+    """What one sentence's scoring counted wrong, to print with its text."""
+    found = [
+        f"{c.speaker.name if c.speaker else None}"
+        f"/{c.speaker.type if c.speaker else None}"
+        f" hedged={c.hedged}"
+        f" q={[(q.text, q.low, q.high, q.unit) for q in c.quantities]}"
+        f" d={[(d.text, d.value) for d in c.dates]}"
+        for c in claims
+    ]
+    wanted = (
+        f"claim={labelled['claim']} speaker={labelled['speaker']}"
+        f" hedged={labelled['hedged']}"
+    )
+    out: Errors = []
+    if (
+        added["claim_labelled"] != added["claim_tp"]
+        or added["claim_found"] != added["claim_tp"]
+    ):
+        out.append(("claim", "", f"labelled {wanted}; found {found}"))
+    if added["speaker_both_claim"] and not added["speaker_right"]:
+        out.append(("speaker", "", f"labelled {labelled['speaker']}; found {found}"))
+    if added["type_both"] and not added["type_right"]:
+        out.append(("speaker", "", f"type: labelled {labelled['speaker']}; {found}"))
+    if (
+        added["figure_labelled"] != added["figure_labelled_found"]
+        or added["figure_found"] != added["figure_found_right"]
+        or added["figure_unit_found"] != added["figure_labelled"]
+    ):
+        out.append(("figure", "", f"labelled {labelled['figures']}; found {found}"))
+    if added["date_labelled"] != added["date_right"]:
+        out.append(("date", "", f"labelled {labelled['dates']}; found {found}"))
+    if added["hedge_both_claim"] and not added["hedge_right"]:
+        out.append(("hedge", "", f"labelled {labelled['hedges']}; found {found}"))
+    return out
 
 
 def _score_sentence(
@@ -233,7 +289,13 @@ def _unit(unit: str | None) -> str | None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--json", type=Path, help="also write the figures here")
+    parser.add_argument(
+        "--errors",
+        choices=("claim", "speaker", "figure", "date", "hedge"),
+        help="print the dev split's disagreements of this kind",
+    )
     args = parser.parse_args()
+    errors: Errors = []
     settings = Settings()
     load_models()
     labels = label_files()
@@ -241,7 +303,9 @@ def main() -> None:
     for position, (label, article) in enumerate(
         zip(labels, articles(labels, settings), strict=True)
     ):
-        score(label, article, tallies[split_of(position)])
+        split = split_of(position)
+        wanted = errors if args.errors and split == "dev" else None
+        score(label, article, tallies[split], wanted)
     reports = {name: tally.report() for name, tally in tallies.items()}
     names = list(reports["dev"])
     print(f"{'':28} {'dev':>9} {'held-out':>9}")
@@ -253,6 +317,9 @@ def main() -> None:
         )
     if args.json:
         args.json.write_text(json.dumps(reports, indent=1), encoding="utf-8")
+    for kind, text, what in errors:
+        if kind == args.errors:
+            print(f"\n{text}\n  {what}")
 
 
 if __name__ == "__main__":

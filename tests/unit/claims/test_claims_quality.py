@@ -1,0 +1,89 @@
+"""The claims stage's quality gate on real news: floors under what
+bench/claims_bbc.py measures on the labelled BBC articles (bench/labels/bbc-claims,
+rules in docs/labelling.md), on both its splits, so a change that loses quality
+fails here rather than in a reader's hands. Raise a floor when a change lifts its
+figure on both splits; never lower one to let a change through."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+from tests.conftest import CORPORA, ROOT
+
+pytestmark = [pytest.mark.corpus, pytest.mark.slow]
+
+#: A little under the figures measured when each floor was last raised.
+FLOORS: dict[str, dict[str, float]] = {
+    "dev": {
+        "claim precision": 0.82,
+        "claim recall": 0.71,
+        "speaker right": 0.78,
+        "speaker type right": 0.76,
+        "figure precision": 0.69,
+        "figure recall": 0.62,
+        "money recall": 0.51,
+        "date accuracy": 0.64,
+        "hedged agrees": 0.89,
+    },
+    "held-out": {
+        "claim precision": 0.44,
+        "claim recall": 0.78,
+        "speaker right": 0.57,
+        "speaker type right": 0.87,
+        "figure precision": 0.81,
+        "figure recall": 0.72,
+        "money recall": 0.64,
+        "date accuracy": 0.82,
+        "hedged agrees": 0.93,
+    },
+}
+#: Ceilings for the shares that must stay low.
+CEILINGS: dict[str, dict[str, float]] = {
+    "dev": {"speaker missing": 0.22, "speaker spurious": 0.10},
+    "held-out": {"speaker missing": 0.46, "speaker spurious": 0.14},
+}
+
+
+@pytest.fixture(scope="module")
+def measured(tmp_path_factory: pytest.TempPathFactory) -> dict[str, dict[str, float]]:
+    if not (CORPORA / "bbc-news").is_dir():
+        pytest.skip("the BBC News corpus is not beside the repository")
+    out = tmp_path_factory.mktemp("quality") / "claims.json"
+    bench = ROOT / "bench" / "claims_bbc.py"
+    subprocess.run([sys.executable, str(bench), "--json", str(out)], check=True)
+    figures: dict[str, dict[str, float]] = json.loads(out.read_text())
+    return figures
+
+
+@pytest.mark.parametrize("split", ["dev", "held-out"])
+def test_every_figure_holds_its_floor(
+    measured: dict[str, dict[str, float]], split: str
+) -> None:
+    below = {
+        name: (measured[split][name], floor)
+        for name, floor in FLOORS[split].items()
+        if not measured[split][name] >= floor
+    }
+    assert not below, f"{split}: under the floor (measured, floor): {below}"
+
+
+@pytest.mark.parametrize("split", ["dev", "held-out"])
+def test_speaker_misses_stay_under_their_ceilings(
+    measured: dict[str, dict[str, float]], split: str
+) -> None:
+    above = {
+        name: (measured[split][name], ceiling)
+        for name, ceiling in CEILINGS[split].items()
+        if not measured[split][name] <= ceiling
+    }
+    assert not above, f"{split}: over the ceiling (measured, ceiling): {above}"
+
+
+def test_the_labels_cover_forty_articles(measured: dict[str, dict[str, float]]) -> None:
+    # A floor met on fewer articles (labels lost, the corpus moved) proves little.
+    assert measured["dev"]["articles"] + measured["held-out"]["articles"] >= 40
+    assert measured["held-out"]["articles"] >= 10
