@@ -22,7 +22,7 @@ from pipeline.claims.numbers import (
     is_scale_word,
     parse_number,
 )
-from schemas import Quantity
+from schemas import DateMention, Quantity
 
 #: Qualifier phrases before a figure, longest first, and what they mean.
 _QUALIFIERS: tuple[tuple[str, str], ...] = (
@@ -61,8 +61,20 @@ _TIME_UNITS = {
     for unit in ("second", "minute", "hour", "day", "week", "month", "year", "decade")
     for plural in ("", "s")
 } | {"century": "centuries", "centuries": "centuries"}
+_TIME_UNIT_NAMES = frozenset(_TIME_UNITS.values())
+#: Words that tie a length of time to the calendar: "the past three years", "two
+#: months ago", "the three months to September", "the first 10 months of 2004".
+_ANCHORS = word_set("past last next previous coming ago first to of this since")
 _PERCENT = {"%": "percent", "percent": "percent", "per": "percent"}
 _CURRENCY = {"$": "USD", "€": "EUR", "£": "GBP", "¥": "JPY"}
+_CURRENCY |= {"US$": "USD", "HK$": "HKD", "A$": "AUD", "C$": "CAD", "S$": "SGD"}
+_CURRENCY |= {"NZ$": "NZD"}
+#: A currency glued to its number, as spaCy leaves "HK$327" (then "m"), and pence
+#: written "797p".
+_GLUED_MONEY = re.compile(r"^(US|HK|A|C|S|NZ)\$(\d[\d,]*(?:\.\d+)?)$")
+_GLUED_PENCE = re.compile(r"^(\d[\d,]*(?:\.\d+)?)p$")
+#: Hundredths of a currency, written after the number: "56 pence" is 0.56 GBP.
+_HUNDREDTHS = {"pence": "GBP", "p": "GBP"}
 _CURRENCY_WORDS = {"dollars": "USD", "euros": "EUR", "pounds": "GBP"}
 _CURRENCY_WORDS |= {"roubles": "RUB", "rubles": "RUB", "yen": "JPY", "yuan": "CNY"}
 _CASUALTY_WORDS = word_set(
@@ -84,6 +96,20 @@ _YEAR_PREPOSITIONS = frozenset(
     ["in", "since", "by", "from", "until", "till", "of", "the", "before", "after"]
 )
 _RANGE_WORDS = frozenset({"to", "-", "\u2013", "and"})
+#: Words before "X to Y" that make it a change from one figure to another ("rose
+#: 32,000 to 1.41 million", "increased by 5% to 40%"), two figures, not a range.
+_CHANGE_WORDS = word_set(
+    """
+    rise rises rose risen rising fall falls fell fallen falling increase increases
+    increased increasing decrease decreases decreased decreasing climb climbed
+    climbs jump jumped jumps grow grew grown grows slump slumped drop dropped drops
+    cut cuts slip slipped slips gain gained gains lose lost loses soar soared
+    plunge plunged surge surged decline declined declines edge edged up down
+    widen widened narrow narrowed
+    """
+)
+#: "X to Y" whose ends differ more than this is two figures: ranges keep a scale.
+_RANGE_MAX_RATIO = 10.0
 _PRONOUN_ONE = frozenset(
     ["no", "any", "every", "each", "this", "that", "the", "which", "someone"]
 )
@@ -98,6 +124,8 @@ class _Figure:
     low: float | None
     high: float | None
     is_date: bool = False
+    #: A currency written in the number's own token ("HK$327", "797p").
+    unit: str | None = None
 
 
 def find_quantities(clause: Span) -> tuple[Quantity, ...]:
@@ -116,10 +144,27 @@ def find_quantities(clause: Span) -> tuple[Quantity, ...]:
     return tuple(found)
 
 
+def outside_periods(
+    quantities: tuple[Quantity, ...], dates: tuple[DateMention, ...]
+) -> tuple[Quantity, ...]:
+    """The figures that are not the length of a period a date names: in "the last
+    three months of 2004" or "two months ago" the period places the claim in time
+    (a date), it is not a figure the claim asserts. A length of time on its own
+    ("for 700 years", "a three year programme") is a figure."""
+    periods = [d.text.lower() for d in dates if _ANCHORS & set(d.text.lower().split())]
+    return tuple(
+        q
+        for q in quantities
+        if q.unit not in _TIME_UNIT_NAMES
+        or not any(q.text.lower() in period for period in periods)
+    )
+
+
 def _figure_at(clause: Span, index: int) -> _Figure | None:
     token = clause.doc[index]
-    if token.lower_ in VAGUE_AMOUNTS:
-        return _Figure(index, index + 1, None, None)
+    glued = _glued_money(clause, index)
+    if glued is not None or token.lower_ in VAGUE_AMOUNTS:
+        return glued or _Figure(index, index + 1, None, None)
     ranged = _RANGE_TOKEN.match(token.text)
     if ranged and not _YEAR_RANGE.match(token.text):
         low, high = parse_number([ranged[1]]), parse_number([ranged[2]])
@@ -133,6 +178,29 @@ def _figure_at(clause: Span, index: int) -> _Figure | None:
     if value is None:
         return None
     return _with_range(clause, _Figure(index, end, value, value))
+
+
+def _glued_money(clause: Span, index: int) -> _Figure | None:
+    """ "HK$327" (with the "m" or "bn" after it) and "797p" (7.97 GBP)."""
+    text = clause.doc[index].text
+    pence = _GLUED_PENCE.match(text)
+    if pence is not None:
+        value = parse_number([pence[1]])
+        return None if value is None else _money(index, index + 1, value / 100, "GBP")
+    glued = _GLUED_MONEY.match(text)
+    if glued is None:
+        return None
+    value, end = parse_number([glued[2]]), index + 1
+    if end < clause.end and is_abbreviated_scale(clause.doc[end].text):
+        value = parse_number([glued[2], clause.doc[end].text])
+        end += 1
+    return (
+        None if value is None else _money(index, end, value, _CURRENCY[f"{glued[1]}$"])
+    )
+
+
+def _money(start: int, end: int, value: float, currency: str) -> _Figure:
+    return _Figure(start, end, value, value, unit=currency)
 
 
 def _is_split_year_range(clause: Span, index: int) -> bool:
@@ -194,7 +262,19 @@ def _with_range(clause: Span, figure: _Figure) -> _Figure:
     high = parse_number([t.text for t in doc[joint + 1 : end]])
     if high is None or figure.low is None or high < figure.low:
         return figure
+    if doc[joint].lower_ == "to" and _is_change(clause, figure, high):
+        return figure
     return _Figure(figure.start, end, figure.low, high)
+
+
+def _is_change(clause: Span, figure: _Figure, high: float) -> bool:
+    """ "rose 32,000 to 1.41 million", "from 4.6% to 4.7%": two figures."""
+    assert figure.low is not None
+    if high > _RANGE_MAX_RATIO * max(figure.low, 1e-9):
+        return True
+    doc = clause.doc
+    before = [t.lower_ for t in doc[max(clause.start, figure.start - 3) : figure.start]]
+    return any(word in _CHANGE_WORDS for word in before)
 
 
 def _quantity_of(clause: Span, figure: _Figure) -> Quantity | None:
@@ -204,7 +284,14 @@ def _quantity_of(clause: Span, figure: _Figure) -> Quantity | None:
     qualifier, start = _qualifier(clause, figure)
     if figure.low is None and figure.high is None:
         qualifier = "vague"
-    unit, counted_from = _unit(clause, figure)
+    unit, counted_from, scale = _unit(clause, figure)
+    if scale != 1.0:
+        figure = _Figure(
+            figure.start,
+            figure.end,
+            None if figure.low is None else figure.low * scale,
+            None if figure.high is None else figure.high * scale,
+        )
     low, high = _bounds(figure, qualifier)
     counted = None if unit else _counted(doc[figure.end - 1], counted_from)
     return Quantity(
@@ -226,23 +313,32 @@ def _bounds(figure: _Figure, qualifier: str | None) -> tuple[float | None, ...]:
 
 
 def _qualifier(clause: Span, figure: _Figure) -> tuple[str | None, int]:
-    """The qualifier right before the figure, and where the quantity's text starts."""
+    """The qualifier right before the figure (and its currency sign), and where the
+    quantity's text starts."""
     doc = clause.doc
+    lead = figure.start
+    if lead > clause.start and doc[lead - 1].text in _CURRENCY:
+        lead -= 1  # "more than $1.8bn"
     for width in (3, 2, 1):
-        start = figure.start - width
+        start = lead - width
         if start < clause.start:
             continue
-        phrase = doc[start : figure.start].text.lower()
+        phrase = doc[start:lead].text.lower()
         for words, meaning in _QUALIFIERS:
             if phrase == words:
                 return meaning, start
-    return None, figure.start
+    return None, lead
 
 
-def _unit(clause: Span, figure: _Figure) -> tuple[str | None, int]:
-    """A unit after (or a currency before) the figure, and where its text ends."""
+def _unit(clause: Span, figure: _Figure) -> tuple[str | None, int, float]:
+    """A unit after (or a currency before) the figure, where its text ends, and what
+    the written number is multiplied by in that unit (0.01 for pence)."""
     doc = clause.doc
+    if figure.unit is not None:
+        return figure.unit, figure.end, 1.0
     after = figure.end
+    if after < clause.end and doc[after].lower_ in _HUNDREDTHS:
+        return _HUNDREDTHS[doc[after].lower_], after + 1, 0.01
     if after < clause.end and doc[after].text == "-":
         after += 1  # "3-year war"
     if after < clause.end:
@@ -252,11 +348,11 @@ def _unit(clause: Span, figure: _Figure) -> tuple[str | None, int]:
             unit = None  # "5 per day" is a rate, not a percentage
         if unit is not None:
             end = after + 2 if word == "per" else after + 1
-            return unit, min(end, clause.end)
+            return unit, min(end, clause.end), 1.0
     before = figure.start - 1
     if before >= clause.start and doc[before].text in _CURRENCY:
-        return _CURRENCY[doc[before].text], figure.end
-    return None, figure.end
+        return _CURRENCY[doc[before].text], figure.end, 1.0
+    return None, figure.end, 1.0
 
 
 def _follows(doc: Doc, index: int, word: str) -> bool:
@@ -297,7 +393,10 @@ def _with_alternatives(word: Token) -> str:
 
 
 def _is_date_part(clause: Span, figure: _Figure) -> bool:
-    """Years ("since 2021", "the 1950-53 war") and days of a month are dates."""
+    """Years ("since 2021", "the 1950-53 war", "between 2005 and 2007") and days
+    of a month are dates."""
+    if _is_year_range(clause, figure):
+        return True
     if figure.end - figure.start != 1:
         return False
     token = clause.doc[figure.start]
@@ -308,10 +407,18 @@ def _is_date_part(clause: Span, figure: _Figure) -> bool:
     return _is_day_of_month(clause, figure) or _is_pronoun_one(clause, token)
 
 
+def _is_year_range(clause: Span, figure: _Figure) -> bool:
+    doc = clause.doc
+    ends = (doc[figure.start].text, doc[figure.end - 1].text)
+    return figure.end - figure.start == 3 and all(_YEAR.match(end) for end in ends)
+
+
 def _is_pronoun_one(clause: Span, token: Token) -> bool:
-    """ "no one", "each one" are not figures."""
-    previous = clause.doc[token.i - 1].lower_ if token.i > clause.start else ""
-    return token.lower_ == "one" and previous in _PRONOUN_ONE
+    """ "no one", "each one", "one of the biggest" are not figures."""
+    doc = clause.doc
+    previous = doc[token.i - 1].lower_ if token.i > clause.start else ""
+    following = doc[token.i + 1].lower_ if token.i + 1 < clause.end else ""
+    return token.lower_ == "one" and (previous in _PRONOUN_ONE or following == "of")
 
 
 def _year_context(clause: Span, token: Token) -> bool:

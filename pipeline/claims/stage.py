@@ -24,7 +24,7 @@ from pipeline.claims.checkworthiness import score
 from pipeline.claims.dates import find_dates
 from pipeline.claims.hedging import find_hedges
 from pipeline.claims.parse import add_entities, parse_syntax
-from pipeline.claims.quantities import find_quantities
+from pipeline.claims.quantities import find_quantities, outside_periods
 from pipeline.claims.quotes import Attributed, attribute_quotations
 from pipeline.claims.speakers import SpeakerMemory, reference_kind, surnames
 from schemas import Claim, EnrichedArticle, Entity, Sentence, Speaker
@@ -212,6 +212,7 @@ def _remember_subject(span: Span, memory: SpeakerMemory) -> None:
 def _claim(article: EnrichedArticle, clause: _Clause) -> Claim:
     span = clause.span
     hedges = find_hedges(span)
+    dates = find_dates(span, published=article.published_at)
     return Claim(
         claim_id=claim_id(article.article_id, clause.sentence.index, span.text),
         article_id=article.article_id,
@@ -221,8 +222,8 @@ def _claim(article: EnrichedArticle, clause: _Clause) -> Claim:
         cue=clause.cue,
         hedged=bool(hedges),
         hedges=hedges,
-        quantities=find_quantities(span),
-        dates=find_dates(span, published=article.published_at),
+        quantities=outside_periods(find_quantities(span), dates),
+        dates=dates,
         entities=_entities(span),
         checkworthiness=score(
             span, attributed=clause.attribution is not None, hedged=bool(hedges)

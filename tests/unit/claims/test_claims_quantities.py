@@ -145,6 +145,11 @@ def test_number_words(words: list[str], value: float) -> None:
         ("Profit fell 27% to $284m.", 2.84e8, "USD"),
         ("Baikal paid 260.75bn roubles for the unit.", 2.6075e11, "RUB"),
         ("Debt reached $27 billion in May.", 2.7e10, "USD"),
+        ("Profit was HK$327m in the quarter.", 3.27e8, "HKD"),
+        ("Profit was HK$327m (US$42m) in the quarter.", 4.2e7, "USD"),
+        ("Shares closed at 797p on Friday.", 7.97, "GBP"),
+        ("Shares were up 56 pence in early trade.", 0.56, "GBP"),
+        ("The share price was down at 1218 pence.", 12.18, "GBP"),
     ],
 )
 def test_money_as_newsrooms_write_it_is_fully_scaled(
@@ -157,3 +162,39 @@ def test_money_as_newsrooms_write_it_is_fully_scaled(
 def test_an_abbreviated_million_counts_a_plural_noun_but_not_a_length() -> None:
     assert only("The union said 1.4m workers would strike.").low == 1.4e6
     assert only("They built a 5 m wall around the site.").low == 5
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "The number out of work rose 32,000 to 1.41 million.",
+        "The jobless rate rose from 4.6% to 4.7% in the quarter.",
+        "The claimant count fell by 11,000 to 813,200.",
+    ],
+)
+def test_a_change_from_one_figure_to_another_is_two_figures(text: str) -> None:
+    assert [(q.low, q.high) for q in quantities(text)] == [
+        (q.low, q.low) for q in quantities(text)
+    ]
+    assert len(quantities(text)) == 2
+
+
+def test_a_bound_before_a_currency_sign_still_bounds_the_money() -> None:
+    money = only("The deal could be worth more than $1.8bn.")
+    assert (money.low, money.high, money.qualifier, money.unit) == (
+        1.8e9,
+        None,
+        "more_than",
+        "USD",
+    )
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "The rate remains one of the lowest in the world.",
+        "Aid will be given between 2005 and 2007.",
+    ],
+)
+def test_one_of_and_a_span_of_years_are_not_figures(text: str) -> None:
+    assert quantities(text) == ()
