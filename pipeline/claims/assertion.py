@@ -1,11 +1,14 @@
 """Whether a parsed clause asserts something verifiable (the claim filter).
 
-Not claims: forecasts and wishes ("predicted that forces would capture more"),
-modal or conditional clauses ("could test international diplomacy", "if he can
-organise"), first-person opinions ("I think"), "it is clear that" judgements,
-imperatives ("Check back for updates") and clauses without a finite verb. For
-attributed speech the content clause is tested too: "X said there will be more"
-is a forecast, whoever makes it.
+Claims include what is scheduled, announced or forecast when something makes it
+checkable (docs/labelling.md): a source that said it ("Zelenskyy predicted that
+...", "there will be more, he said": that he said it can be checked), or a figure
+or a date in the clause ("Airbus hopes to have 50 orders by mid-2005", "2,000 jobs
+may be cut"); such a claim is hedged, not dropped. Not claims: modal or
+conditional speculation in the outlet's own voice with nothing to check ("could
+test international diplomacy", "if he can organise"), first-person wishes and
+opinions ("I think", "we hope"), "it is clear that" judgements, imperatives
+("Check back for updates") and clauses without a finite verb.
 """
 
 from __future__ import annotations
@@ -13,6 +16,7 @@ from __future__ import annotations
 from spacy.tokens import Span, Token
 
 from pipeline.claims.lexicon import (
+    CALENDAR_WORDS,
     CUE_VERBS,
     MODALS,
     NON_ASSERTING_VERBS,
@@ -26,13 +30,28 @@ _CONDITIONS = frozenset({"if", "unless"})
 _VAGUE = frozenset({"it", "this", "that"})
 
 
-def is_claim(clause: Span) -> bool:
-    """The parse half of the claim filter (``candidates`` holds the text half)."""
+def is_claim(clause: Span, *, attributed: bool = False) -> bool:
+    """The parse half of the claim filter (``candidates`` holds the text half).
+
+    ``attributed``: the clause names who said it (see pipeline.claims.attribution).
+    """
     if not any(token.tag_ in _FINITE_TAGS for token in clause):
         return False
     if clause.text.rstrip("\"' ").endswith("?") or _is_imperative(clause):
         return False
-    return not any(_does_not_assert(verb) for verb in asserted_chain(clause.root))
+    checkable = attributed or _has_figure_or_date(clause)
+    return not any(
+        _does_not_assert(verb, checkable=checkable)
+        for verb in asserted_chain(clause.root)
+    )
+
+
+def _has_figure_or_date(clause: Span) -> bool:
+    """A number (not "one": "one day", "one of") or a month or weekday name."""
+    return any(
+        (token.like_num and token.lower_ != "one") or token.lower_ in CALENDAR_WORDS
+        for token in clause
+    )
 
 
 def asserted_chain(root: Token) -> list[Token]:
@@ -48,16 +67,18 @@ def asserted_chain(root: Token) -> list[Token]:
     return chain
 
 
-def _does_not_assert(verb: Token) -> bool:
+def _does_not_assert(verb: Token, *, checkable: bool) -> bool:
     children = list(verb.children)
-    passive = any(c.dep_ in {"auxpass", "nsubjpass"} for c in children)
-    if verb.lower_ in NON_ASSERTING_VERBS and not passive:
-        return True  # "troops are urged to" reports a fact; "X urged" a wish
-    if any(c.dep_ == "aux" and c.lower_ in MODALS for c in children):
+    if verb.lower_ in NON_ASSERTING_VERBS and _has_first_person_subject(children):
+        return True  # "we hope to": a wish; "X hopes to", "X urged": a position
+    speculative = any(c.dep_ == "aux" and c.lower_ in MODALS for c in children)
+    if (speculative or any(_is_condition(c) for c in children)) and not checkable:
         return True
-    if any(_is_condition(c) for c in children) or _is_opinion(verb, children):
-        return True
-    return _is_judgement(children)
+    return _is_opinion(verb, children) or _is_judgement(children)
+
+
+def _has_first_person_subject(children: list[Token]) -> bool:
+    return any(c.dep_ == "nsubj" and c.lower_ in _FIRST_PERSON for c in children)
 
 
 def _is_judgement(children: list[Token]) -> bool:
@@ -74,9 +95,7 @@ def _is_condition(child: Token) -> bool:
 
 
 def _is_opinion(verb: Token, children: list[Token]) -> bool:
-    if verb.lower_ not in _OPINION_VERBS:
-        return False
-    return any(c.dep_ == "nsubj" and c.lower_ in _FIRST_PERSON for c in children)
+    return verb.lower_ in _OPINION_VERBS and _has_first_person_subject(children)
 
 
 def _is_imperative(clause: Span) -> bool:

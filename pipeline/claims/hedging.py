@@ -1,26 +1,48 @@
-"""Qualifiers that weaken a claim's certainty: "reportedly", "estimates", ..."""
+"""Qualifiers that weaken a claim's certainty (docs/labelling.md, Hedges):
+"reportedly", "is said to", "may", "amid rumours", "claims" as a verb. Nouns are
+not hedges ("counter claims"), nor is an approximate figure ("about 300": that is
+the figure's qualifier)."""
 
 from __future__ import annotations
 
-from spacy.tokens import Span
+from spacy.tokens import Span, Token
 
-from pipeline.claims.lexicon import HEDGE_PHRASES, HEDGE_WORDS
+from pipeline.claims.lexicon import (
+    BE_FORMS,
+    HEDGE_BEFORE_TO,
+    HEDGE_MODALS,
+    HEDGE_PHRASES,
+    HEDGE_VERBS,
+    HEDGE_WORDS,
+    PASSIVE_REPORTING,
+)
 
 
 def find_hedges(clause: Span) -> tuple[str, ...]:
     """The hedges in a clause, lower-cased, each once, in order of appearance."""
     found: list[str] = []
     for token in clause:
-        word = token.lower_
-        if word in HEDGE_WORDS and _hedges_here(word, token.tag_) and word not in found:
-            found.append(word)
+        hedge = _hedge_at(token)
+        if hedge is not None and hedge not in found:
+            found.append(hedge)
     text = clause.text.lower()
     found.extend(phrase for phrase in HEDGE_PHRASES if phrase in text)
     return tuple(found)
 
 
-def _hedges_here(word: str, tag: str) -> bool:
-    # "likely" as an adverb hedges ("likely killed"); the adjective is mostly an
-    # opinion, which the claim filter handles. "claims" as a plural noun after a
-    # possessive ("Ukraine's claims") hedges too, so nouns stay in.
-    return not (word == "likely" and tag.startswith("JJ"))
+def _hedge_at(token: Token) -> str | None:
+    word = token.lower_
+    doc = token.doc
+    following = doc[token.i + 1].lower_ if token.i + 1 < len(doc) else ""
+    previous = doc[token.i - 1].lower_ if token.i > 0 else ""
+    if word in PASSIVE_REPORTING and previous in BE_FORMS:
+        return f"{previous} {word}"  # "is said", "been expected"
+    if word in HEDGE_WORDS:
+        return word
+    if word in HEDGE_VERBS and token.tag_.startswith("VB"):
+        return word
+    if word in HEDGE_BEFORE_TO and following in {"to", "that"}:
+        return word
+    if word in HEDGE_MODALS and token.tag_ == "MD":
+        return word
+    return None

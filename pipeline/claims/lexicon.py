@@ -43,16 +43,53 @@ HEDGE_WORDS = word_set(
     """
     reportedly allegedly purportedly apparently supposedly seemingly possibly
     probably presumably preliminary unconfirmed unverified alleged suspected
-    believed appear appears appeared apparent seem seems seemed estimates
-    estimated estimate claims claimed accuse accuses accused likely unclear
-    rumoured rumored purported
+    unclear rumoured rumored purported
     """
 )
 
-#: Multi-word hedges, matched on the lower-cased clause text.
-HEDGE_PHRASES = ("according to unconfirmed", "it is believed", "is thought to")
+#: Hedges only as verbs: "the agency estimates that", "Ukraine claims to have";
+#: the nouns ("counter claims", "estimates for December") are not hedges.
+HEDGE_VERBS = word_set(
+    """
+    estimate estimates estimated claim claims claimed accuse accuses accused
+    allege alleges
+    """
+)
 
-#: A cue like these makes the sentence a forecast or a wish: not a claim.
+#: Hedges when "to" or "that" follows: "appear to be", "believed to be".
+HEDGE_BEFORE_TO = word_set("appear appears appeared seem seems seemed believed")
+
+#: Participles that hedge after a form of "be": passive reporting ("is said to",
+#: "it is understood", "had been expected").
+PASSIVE_REPORTING = word_set(
+    """
+    said reported thought believed understood expected feared rumoured rumored
+    estimated alleged
+    """
+)
+BE_FORMS = word_set("is are was were be been being 's")
+
+#: Modal verbs that present a claim as possible, not certain: "may be cut".
+HEDGE_MODALS = word_set("may might could should")
+
+#: Multi-word hedges, matched on the lower-cased clause text.
+HEDGE_PHRASES = (
+    "according to unconfirmed",
+    "according to reports",
+    "press reports",
+    "amid rumours",
+    "amid rumors",
+    "amid speculation",
+    "there have been rumours",
+    "on the cards",
+    "almost certainly",
+    "is likely to",
+    "are likely to",
+    "we suspect",
+)
+
+#: Cues of a forecast or a wish: not a claim when the subject is "I" or "we"
+#: (see pipeline.claims.assertion); someone else's forecast is a claim.
 NON_ASSERTING_VERBS = word_set(
     """
     predict predicts predicted predicting forecast forecasts forecasted expect
@@ -64,10 +101,19 @@ NON_ASSERTING_VERBS = word_set(
     """
 )
 
-#: Modal verbs that make a clause hypothetical or future (a prediction).
+#: Modal verbs that make a clause hypothetical or future: a claim only when a
+#: source, a figure or a date makes it checkable (pipeline.claims.assertion).
 MODALS = word_set(
     """
     will would could might may shall should must 'll 'd ought
+    """
+)
+
+#: Month and weekday names: a clause that names one places its event in time.
+CALENDAR_WORDS = word_set(
+    """
+    january february march april june july august september october november
+    december monday tuesday wednesday thursday friday saturday sunday
     """
 )
 

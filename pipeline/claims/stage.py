@@ -92,7 +92,9 @@ def _read_or_nothing(
 def _read(sentences: list[tuple[Sentence, Doc]]) -> Iterator[_Reading]:
     for sentence, doc in sentences:
         for span in doc.sents:
-            yield _Reading(sentence, span, find_attribution(span), is_claim(span))
+            attribution = find_attribution(span)
+            asserts = is_claim(span, attributed=attribution is not None)
+            yield _Reading(sentence, span, attribution, asserts)
 
 
 def _tag_entities(readings: list[list[_Reading] | None]) -> None:

@@ -13,7 +13,9 @@ from pipeline.claims.hedging import find_hedges
 
 
 def parse_claim(text: str) -> bool:
-    return could_be_claim(text) and is_claim(load_model()(text)[:])
+    span = load_model()(text)[:]
+    attributed = find_attribution(span) is not None
+    return could_be_claim(text) and is_claim(span, attributed=attributed)
 
 
 @pytest.mark.parametrize(
@@ -33,11 +35,27 @@ def test_factual_sentences_are_claims(text: str) -> None:
 @pytest.mark.parametrize(
     "text",
     [
-        # predictions and opinions
+        # someone's forecast or position: that they said it can be checked
         "Ukrainian President Volodymyr Zelenskyy predicted that his nation's forces "
         'would "undoubtedly" capture more North Korean troops.',
-        "This unprecedented offer from Zelenskyy could test international diplomacy.",
         '"Undoubtedly, there will be more North Korean POWs," Zelenskyy said.',
+        # scheduled, planned or possible events with a figure or a date
+        "Airbus hopes to have 50 orders in place for the A350 by mid-2005.",
+        "Some 2,000 jobs at the plant may be cut.",
+        "The EU will decide on 17 December whether to begin entry talks.",
+    ],
+)
+def test_forecasts_with_a_source_a_figure_or_a_date_are_claims(text: str) -> None:
+    assert parse_claim(text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        # speculation in the outlet's voice, with nothing to check, and opinions
+        "This unprecedented offer from Zelenskyy could test international diplomacy.",
+        "There could be more surprises in the weeks ahead.",
+        "We hope to see a peaceful end to this.",
         "It is clear that the talks have failed.",
         "I think the governor is wrong about this.",
         "If he can organise an exchange, we are ready to transfer such soldiers.",
@@ -59,6 +77,11 @@ def test_non_claims(text: str) -> None:
     [
         ("The NIS has reportedly confirmed their capture.", "reportedly"),
         ("The agency estimates that 300 soldiers have been killed.", "estimates"),
+        ("Some 2,000 jobs may be cut.", "may"),
+        ("Travers is said to have cried when she saw the film.", "is said"),
+        ("It is understood that the bank will be sold.", "is understood"),
+        ("He declined to comment, amid rumours of a bid.", "amid rumours"),
+        ("Shares rose, amid speculation of a merger.", "amid speculation"),
         ('The SBU said, citing "preliminary information."', "preliminary"),
         ("The minister allegedly took bribes from the contractor.", "allegedly"),
         ("These soldiers appear to be highly indoctrinated.", "appear"),
@@ -72,8 +95,17 @@ def test_hedges(text: str, hedge: str) -> None:
     assert hedge in find_hedges(load_model()(text)[:])
 
 
-def test_plain_statement_has_no_hedge() -> None:
-    assert find_hedges(load_model()("Ukraine captured two soldiers.")[:]) == ()
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Ukraine captured two soldiers.",
+        "The firm rejected the counter claims of its rival.",
+        "Estimates for December led the group to its conclusion.",
+        "The first plastic cards appeared in the UK in June 1966.",
+    ],
+)
+def test_plain_statements_and_nouns_have_no_hedge(text: str) -> None:
+    assert find_hedges(load_model()(text)[:]) == ()
 
 
 def test_checkworthiness_is_a_graded_score() -> None:
