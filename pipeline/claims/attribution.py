@@ -59,8 +59,44 @@ class Attribution:
 
 
 def find_attribution(clause: Span) -> Attribution | None:
-    """The clause's attribution, or None when the outlet itself asserts it."""
-    return next(iter(find_attributions(clause)), None)
+    """The clause's attribution, or None when the outlet itself asserts it.
+
+    Data are not speakers (docs/labelling.md): in "official figures show" or
+    "according to official statistics" the outlet reports what the data say; "a
+    study by the State Planning Organisation" names its author, who is."""
+    first = next(iter(find_attributions(clause)), None)
+    if first is None or first.mention.root.lower_ not in _DATA_NOUNS:
+        return first
+    author = _author_of(first.mention.root)
+    return None if author is None else _with_mention(first, author)
+
+
+#: Nouns for data and documents, which report nothing by themselves.
+_DATA_NOUNS = word_set(
+    """
+    figure figures statistic statistics data survey surveys study
+    studies research prediction predictions estimate estimates number numbers
+    analysis index forecast forecasts
+    """
+)
+
+
+def _author_of(data: Token) -> Span | None:
+    """The named author of a document: "a study by X", "figures from X"."""
+    for preposition in data.children:
+        if preposition.dep_ == "prep" and preposition.lower_ in {"by", "from", "of"}:
+            for author in preposition.children:
+                if author.dep_ == "pobj" and any(
+                    t.pos_ == "PROPN" for t in author.subtree
+                ):
+                    return name_span(author)
+    return None
+
+
+def _with_mention(attribution: Attribution, mention: Span) -> Attribution:
+    return Attribution(
+        mention, attribution.cue, attribution.cue_start, attribution.cue_end
+    )
 
 
 def find_attributions(clause: Span, *, embedded: bool = False) -> list[Attribution]:

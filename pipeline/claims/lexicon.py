@@ -152,6 +152,15 @@ GOVERNMENT_WORDS = word_set(
     """
 )
 
+#: Nouns for bodies that are not the state: a speaker "from" one of them speaks
+#: for an organisation ("union officers", "the company's spokesman").
+BODY_WORDS = word_set(
+    """
+    union unions company companies firm firms party parties group bank banks
+    association federation charity club board industry business corporation
+    """
+)
+
 #: Capitals and countries used as the name of their government ("Kyiv said").
 GOVERNMENT_METONYMS = word_set(
     """

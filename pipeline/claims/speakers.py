@@ -14,6 +14,7 @@ from spacy.tokens import Doc, Span, Token
 
 from pipeline.claims.lexicon import (
     ANONYMOUS_SOURCES,
+    BODY_WORDS,
     GOVERNMENT_METONYMS,
     GOVERNMENT_WORDS,
     MEDIA_NAMES,
@@ -61,12 +62,43 @@ def speaker_type(mention: Span, *, people: frozenset[str] = frozenset()) -> Spea
     head = mention.root
     if _is_media(words, head):
         return "media"
+    if _is_unnamed(head, people):
+        return _type_of_body(mention, head)
     if head.text in people or _is_person(head):
         return "person"
     if _is_government(words, head):
         return "government"
     if head.ent_type_ == "ORG" or (
         head.pos_ == "PROPN" and head.lower_ not in ANONYMOUS_SOURCES
+    ):
+        return "organisation"
+    return "unknown"
+
+
+def _is_unnamed(head: Token, people: frozenset[str]) -> bool:
+    """A common noun for people ("analysts", "a Japan Airlines spokesman"), not a
+    name, a pronoun or a body ("the ministry")."""
+    return (
+        head.pos_ == "NOUN"
+        and not head.ent_type_
+        and head.text not in people
+        and head.lower_ not in GOVERNMENT_WORDS
+        and head.lower_ not in BODY_WORDS
+    )
+
+
+def _type_of_body(mention: Span, head: Token) -> SpeakerType:
+    """An unnamed speaker takes the type of the body it speaks for ("an Investment
+    Ministry official" is government, "union officers" an organisation); with no
+    body named ("analysts", "critics") it is unknown. docs/labelling.md."""
+    others = [token for token in mention if token.i != head.i]
+    if any(token.ent_type_ == "PERSON" for token in others):
+        return "person"  # "Chancellor Gordon Brown's closest ally"
+    words = {token.lower_ for token in others}
+    if words & GOVERNMENT_WORDS:
+        return "government"
+    if words & BODY_WORDS or any(
+        token.pos_ == "PROPN" or token.ent_type_ in {"ORG", "GPE"} for token in others
     ):
         return "organisation"
     return "unknown"

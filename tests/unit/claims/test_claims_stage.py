@@ -251,3 +251,46 @@ def test_a_publication_time_at_the_calendars_ends_keeps_every_claim(
 )
 def test_date_arithmetic_past_the_calendar_is_unresolved(text: str) -> None:
     assert resolve_date(text, anchor=date(1, 1, 1)) is None
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "The jobless total rose for the second month in December, official "
+        "figures show.",
+        "Previous initiatives brought 40,000 pupils back to school, according to "
+        "official statistics.",
+    ],
+)
+def test_data_are_not_speakers(text: str) -> None:
+    [claim] = claims_of(text)
+    assert claim.speaker is None
+
+
+def test_a_study_speaks_for_its_named_author() -> None:
+    [claim] = claims_of(
+        "Turkey would contribute almost 6bn euros to the budget by 2014, according "
+        "to a recent impact study by the State Planning Organisation."
+    )
+    assert claim.speaker is not None
+    assert claim.speaker.name.endswith("State Planning Organisation")
+
+
+@pytest.mark.parametrize(
+    ("text", "kind"),
+    [
+        ('"We chose the 7E7," said a Japan Airlines spokesman.', "organisation"),
+        (
+            "An Investment Ministry official has told reporters that the bank "
+            "will be sold in 2005.",
+            "government",
+        ),
+        ("Analysts say the banks have suited the government's policies.", "unknown"),
+    ],
+)
+def test_an_unnamed_speaker_takes_the_type_of_the_body_it_speaks_for(
+    text: str, kind: str
+) -> None:
+    [claim] = claims_of(text)
+    assert claim.speaker is not None
+    assert claim.speaker.type == kind
