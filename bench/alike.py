@@ -19,14 +19,13 @@ from __future__ import annotations
 
 import argparse
 import json
-import resource
 import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
 
-from procfs import TreePeak
+from measure import TreePeak, peak_rss_mb
 
 NEWSLINE = Path(sys.executable).with_name("newsline")
 OUTLETS = 50
@@ -77,8 +76,8 @@ def _run(name: str, lines: list[str], folder: Path) -> dict[str, float]:
     if process.returncode != 0:
         raise SystemExit(f"newsline extract failed:\n{errors.decode()}")
     seconds = time.perf_counter() - started
-    # ru_maxrss of waited-for children: the largest one's peak, in KiB.
-    peak_mb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+    # Of the children waited for so far: the largest one's peak.
+    peak_mb = peak_rss_mb(children=True)
     figures = {
         "seconds": seconds,
         "peak_mb": peak_mb,

@@ -29,15 +29,15 @@ import hashlib
 import itertools
 import json
 import random
-import resource
 import statistics
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import numpy as np
+from measure import peak_rss_mb, quantile
 
 from pipeline.dedupe import DedupeIndex, fingerprint
 from pipeline.dedupe.fingerprint import words
@@ -349,8 +349,8 @@ def print_speed(rows: list[Checkpoint]) -> None:
     for row in rows:
         print(
             f"| {row.size:,} | {_us(statistics.fmean(row.decide))} "
-            f"| {_us(_quantile(row.decide, 0.5))} "
-            f"| {_us(_quantile(row.decide, 0.99))} "
+            f"| {_us(quantile(row.decide, 0.5, above=True))} "
+            f"| {_us(quantile(row.decide, 0.99, above=True))} "
             f"| {_us(statistics.fmean(row.total))} | {row.found} "
             f"| {row.fill_rate:,.0f}/s | {row.full_gc_s:.2f} s |"
         )
@@ -381,17 +381,8 @@ def probe(
     return decide_times, total_times, f"{found}/{copies}"
 
 
-def _quantile(values: Sequence[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
-
-
 def _us(seconds: float) -> str:
     return f"{seconds * 1e6:,.0f} µs"
-
-
-def peak_rss_mb() -> float:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KB on Linux
 
 
 def main() -> None:

@@ -60,6 +60,7 @@ from typing import Any
 
 import numpy as np
 import orjson
+from measure import quantile, rss_mb
 from report import ROOT, line_chart, write_markdown
 
 from pipeline.claims import claim_id, extract_claims, load_model
@@ -364,7 +365,7 @@ class Stream:
     def measure(self, window: Window) -> None:
         """The state at the end of ``window``."""
         window.state = {
-            "rss_mb": rss_mb(),
+            "rss_mb": rss_mb(os.getpid()),
             "dedupe_live": len(self.dedupe_expiry),
             "dedupe_keys": len(self.dedupe_state),
             "dedupe_mb": json_mb(self.dedupe_state),
@@ -395,12 +396,6 @@ def full_collections(window: Window) -> Iterator[None]:
         gc.callbacks.remove(note)
 
 
-def rss_mb() -> float:
-    """This process's resident memory now (not its peak), in MB."""
-    resident_pages = int(Path("/proc/self/statm").read_text().split()[1])
-    return resident_pages * os.sysconf("SC_PAGE_SIZE") / 2**20
-
-
 def json_mb(store: Changelog) -> float:
     """Keys and values as JSON, as a faust table would write them to RocksDB."""
     size = sum(len(key) + len(orjson.dumps(value)) for key, value in store.items())
@@ -428,17 +423,12 @@ def run(stream: Stream, checkpoints: Sequence[int]) -> Iterator[Window]:
 # Report
 
 
-def _quantile(values: Sequence[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
-
-
 def _ms(values: Sequence[float]) -> tuple[float, float, float]:
     """Mean, p50 and p99 in milliseconds."""
     return (
         statistics.fmean(values) * 1e3,
-        _quantile(values, 0.5) * 1e3,
-        _quantile(values, 0.99) * 1e3,
+        quantile(values, 0.5, above=True) * 1e3,
+        quantile(values, 0.99, above=True) * 1e3,
     )
 
 
@@ -609,7 +599,7 @@ def main() -> None:
         f"each on average ({time.perf_counter() - started:.0f} s)",
         flush=True,
     )
-    base_rss = rss_mb()
+    base_rss = rss_mb(os.getpid())
     synthesis = Synthesis(
         bases, settings, spacing=args.spacing, claims_per_article=args.claims
     )

@@ -56,6 +56,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from measure import tree_cpu_s
 from pyinstrument import Profiler
 from report import OUTPUT, ROOT, bar_chart, command, machine, write_markdown
 
@@ -128,17 +129,7 @@ def pinned(cpus: set[int]) -> Iterator[None]:
 
 def cpu_seconds() -> float:
     """CPU time used so far by this process and every process under it (its pools)."""
-    pids, found = [os.getpid()], 0.0
-    while pids:
-        pid = pids.pop()
-        try:
-            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-            for tasks in Path(f"/proc/{pid}/task").glob("*/children"):
-                pids += [int(child) for child in tasks.read_text().split()]
-        except FileNotFoundError:  # it ended meanwhile
-            continue
-        found += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-    return found
+    return tree_cpu_s(os.getpid())
 
 
 async def start(cores: int, records: list[SourceRecord], pages: list[Page]) -> Setup:

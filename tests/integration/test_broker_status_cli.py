@@ -15,10 +15,9 @@ from pathlib import Path
 
 import pytest
 
+from bench.measure import free_port
 from pipeline.cli import main
 from pipeline.settings import get_settings
-
-from .conftest import free_port
 
 
 @pytest.fixture

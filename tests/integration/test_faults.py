@@ -20,18 +20,17 @@ always joins its original's cluster, whichever came first).
 from __future__ import annotations
 
 import asyncio
-import os
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
+from bench.measure import free_port, group_rss_mb
 from pipeline.cli.supervise import WorkerProcess
 from pipeline.clients.replay import replay
 from pipeline.devbroker import start_broker, stop_broker
 from pipeline.settings import Settings
-from tests.integration.conftest import free_port
 from tests.integration.outcomes import (
     Reference,
     all_outcomes,
@@ -163,7 +162,7 @@ async def test_burst_keeps_memory_bounded(
     # Warm: the pool has loaded its models and the first batches have gone through.
     await until_outcomes(settings, since, BURST // 10, worker)
     assert worker.process is not None
-    warm = _group_rss_mb(worker.process.pid)
+    warm = group_rss_mb(worker.process.pid)
 
     samples = [warm]
     sampler = asyncio.create_task(_sample(worker.process.pid, samples))
@@ -191,34 +190,7 @@ def _assigned(worker: WorkerProcess) -> bool:
 
 
 async def _sample(group: int, samples: list[float]) -> None:
+    """The worker's process group (it and its pool) every half second."""
     while True:
-        samples.append(_group_rss_mb(group))
+        samples.append(group_rss_mb(group))
         await asyncio.sleep(0.5)
-
-
-def _group_rss_mb(group: int) -> float:
-    """Resident memory of a process group (the worker and its pool), in MB."""
-    return sum(_rss_kb(pid) for pid in _members(group)) / 1024
-
-
-def _members(group: int) -> Iterator[int]:
-    for entry in os.listdir("/proc"):
-        if entry.isdigit():
-            try:
-                stat = Path(f"/proc/{entry}/stat").read_text()
-            except OSError:
-                continue
-            fields = stat.rsplit(")", 1)[1].split()
-            if int(fields[2]) == group:  # pgrp, after state and ppid
-                yield int(entry)
-
-
-def _rss_kb(pid: int) -> int:
-    try:
-        status = Path(f"/proc/{pid}/status").read_text()
-    except OSError:
-        return 0
-    for line in status.splitlines():
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1])
-    return 0

@@ -22,6 +22,7 @@ from pathlib import Path
 
 import pytest
 
+from bench.measure import children, running
 from pipeline.cli import main
 from pipeline.clients.kafka import ensure_topics
 from pipeline.settings import Settings, get_settings
@@ -93,21 +94,6 @@ def wait_for(condition: Callable[[], bool], *, timeout_s: float) -> bool:
             return False
         time.sleep(0.2)
     return True
-
-
-def children(pid: int) -> list[int]:
-    return [
-        int(c) for c in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
-    ]
-
-
-def running(pid: int) -> bool:
-    """Whether ``pid`` is a live process (a zombie is not)."""
-    try:
-        state = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()[0]
-    except OSError:
-        return False
-    return state != "Z"
 
 
 @pytest.fixture

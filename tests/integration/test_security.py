@@ -29,11 +29,11 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.serialization import pkcs12
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
+from bench.measure import free_port
 from pipeline.cli.supervise import WorkerProcess
 from pipeline.devbroker import BrokerInfo, BrokerTls, start_broker, stop_broker
 from pipeline.settings import Settings
 from schemas import EnrichedArticle
-from tests.integration.conftest import free_port
 from tests.integration.test_broker_launcher import free_port_run
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(240)]

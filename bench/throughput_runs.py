@@ -1,0 +1,325 @@
+"""bench/throughput.py's runs: sustained (a backlog drained by 1 or 2 workers) and
+latency (articles at a fixed pace through one warm worker), and the figures each
+gives. How they are taken: docs/benchmarks/throughput-method.md.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import math
+import statistics
+import urllib.request
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+from measure import free_port, quantile
+from throughput_profile import Profile
+from throughput_trace import (
+    SAMPLE_S,
+    Broker,
+    Cpu,
+    Memory,
+    Progress,
+    Run,
+    Trace,
+    settings_for,
+    timestamps,
+)
+
+from pipeline.clients.kafka import ensure_topics
+from pipeline.clients.replay import replay
+from pipeline.settings import Settings
+from pipeline.topics import CLAIMED, CLEAN, DEDUPE_LOG, DEDUPED, ENRICHED, RAW
+
+ROOT = Path(__file__).resolve().parents[1]
+CORPUS = ROOT.parent / "shared" / "corpora" / "article-extraction-benchmark" / "html"
+SEEDS = ROOT / "seeds"
+
+
+def corpus_pages() -> int:
+    """Pages in the corpus: a run's articles over it is how many times it went."""
+    return len(list(CORPUS.glob("*.html.gz")))
+
+
+# --- sustained throughput -----------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Sustained:
+    workers: int
+    articles: int
+    #: Between 10% and 90% of the outcomes, and over the whole backlog.
+    rate: float
+    drain_rate: float
+    profiled_rate: float | None
+    first_outcome_s: float
+    cleaned_s: float
+    cleaned_share: float
+    total_s: float
+    cpu: Cpu
+    worker: Memory
+    broker: Memory
+    #: KB per article on each of the run's topics, largest first.
+    topics_kb: list[tuple[str, float]] = field(default_factory=list)
+    #: Milliseconds per article each stage spent, per the workers' /metrics.
+    stages_ms: list[tuple[str, float]] = field(default_factory=list)
+
+
+async def sustained(
+    broker: Broker,
+    tmp: Path,
+    *,
+    workers: int,
+    repeat: int,
+    profile: Profile | None = None,
+) -> Sustained:
+    """Pre-load the backlog, then start ``workers`` workers and time the outcomes."""
+    # Two workers on this machine share its cores: one pool process each.
+    pool = {"process_workers": 1} if workers > 1 else {}
+    first = settings_for(broker, tmp, **pool)
+    others = [
+        first.model_copy(
+            update={"data_dir": tmp / f"{first.app_id}-{i}", "web_port": free_port()}
+        )
+        for i in range(1, workers)
+    ]
+    run = Run([first, *others], tmp, broker)
+    sent = (await replay(first, [CORPUS], repeat=repeat, show_progress=False)).sent
+    print(f"  {sent} articles produced; {workers} worker(s) starting", flush=True)
+    async with Progress(first) as progress:
+        run.start_workers()
+        try:
+            spy = asyncio.create_task(_profile_when(run, sent, profile))
+            await run.wait_for(progress, sent)
+            await spy
+            ports = [s.web_port for s in run.settings]
+            stages = await asyncio.to_thread(stage_seconds, ports)
+        finally:
+            await run.stop()
+    window = profile.window if profile is not None else None
+    result = summarise(run.trace, workers, sent, window)
+    return replace(
+        result,
+        topics_kb=topic_kb(broker, first, sent),
+        stages_ms=[(stage, 1000 * s / sent) for stage, s in stages.items()],
+    )
+
+
+#: What the workers' /metrics time per stage: pooled stages' batches (wall time
+#: around the pool call), and the deciders' decisions (in the event loop).
+STAGE_METRICS = {
+    "newsline_stage_batch_seconds_sum": ("ingest", "fingerprint", "claims"),
+    "newsline_stage_article_seconds_sum": ("dedupe", "corroborate"),
+}
+STAGE_TIMES = ("ingest", "fingerprint", "dedupe", "claims", "corroborate")
+
+
+def stage_seconds(ports: Sequence[int]) -> dict[str, float]:
+    """Seconds each stage spent, summed over the workers' /metrics pages."""
+    found: dict[str, float] = {}
+    for port in ports:
+        try:
+            url = f"http://127.0.0.1:{port}/metrics"
+            with urllib.request.urlopen(url, timeout=10) as page:
+                text = page.read().decode()
+        except OSError:  # a worker without metrics: its stages go unreported
+            continue
+        for line in text.splitlines():
+            metric, _, rest = line.partition("{")
+            stage = rest.partition('stage="')[2].partition('"')[0]
+            if stage in STAGE_METRICS.get(metric, ()):
+                found[stage] = found.get(stage, 0.0) + float(line.rsplit(" ", 1)[1])
+    return {stage: found[stage] for stage in STAGE_TIMES if stage in found}
+
+
+async def _profile_when(run: Run, total: int, profile: Profile | None) -> None:
+    """py-spy on the first worker once a fifth of the outcomes are out."""
+    if profile is None:
+        return
+    while not run.trace.snaps or run.trace.snaps[-1].outcomes < total // 5:
+        await asyncio.sleep(SAMPLE_S)
+    worker = run.workers[0].process
+    if worker is not None:
+        await profile.record(worker.pid, run.now)
+
+
+def summarise(
+    trace: Trace, workers: int, sent: int, window: tuple[float, float] | None
+) -> Sustained:
+    start, end = trace.time_of(0.1 * sent), trace.time_of(0.9 * sent)
+    first_clean, last = trace.time_of(1, clean=True), trace.time_of(sent)
+    cleaned = trace.time_of(trace.snaps[-1].clean, clean=True)
+    worker, broker = trace.memory(start, end)
+    return Sustained(
+        workers=workers,
+        articles=sent,
+        rate=trace.rate(without(window, start, end)),
+        drain_rate=trace.rate(without(window, first_clean, last)),
+        profiled_rate=trace.rate([window]) if window else None,
+        first_outcome_s=trace.time_of(1),
+        cleaned_s=cleaned,
+        cleaned_share=trace.outcomes_at(cleaned) / sent,
+        total_s=last,
+        cpu=trace.cpu(first_clean, last),
+        worker=worker,
+        broker=broker,
+    )
+
+
+def topic_kb(
+    broker: Broker, settings: Settings, articles: int
+) -> list[tuple[str, float]]:
+    """KB per article in each of a run's topics (its log segments), largest first."""
+    if broker.log_dirs is None:
+        return []
+    sizes: Counter[str] = Counter()
+    for segment in broker.log_dirs.glob("*/*.log"):
+        topic = segment.parent.name.rsplit("-", 1)[0]  # the folder is TOPIC-PARTITION
+        for prefix in (settings.topic_prefix, f"{settings.app_id}-"):
+            if topic.startswith(prefix):
+                sizes[topic.removeprefix(prefix)] += segment.stat().st_size
+    return [(topic, size / 1024 / articles) for topic, size in sizes.most_common()]
+
+
+def without(
+    window: tuple[float, float] | None, start: float, end: float
+) -> list[tuple[float, float]]:
+    """[start, end] less the window."""
+    if window is None:
+        return [(start, end)]
+    a, b = (min(max(t, start), end) for t in window)
+    return [(start, a), (b, end)]
+
+
+# --- latency ----------------------------------------------------------------------
+
+#: The topics an article passes through, and the stage between each two.
+HOPS = (RAW, CLEAN, DEDUPE_LOG, DEDUPED, CLAIMED, ENRICHED)
+HOP_NAMES = ("ingest", "fingerprint", "dedupe", "claims", "corroborate")
+#: The start of the paced run left out: articles produced in it do not count for
+#: latency, nor its samples for the steady memory.
+SETTLE_MS = 10_000
+
+
+@dataclass(frozen=True)
+class Hop:
+    """Seconds from one topic's record to the next one's, by article."""
+
+    stage: str
+    p50: float
+    p95: float
+    slowest_mean: float
+
+    def __str__(self) -> str:
+        return (
+            f"{self.stage} {self.p50:.2f} / {self.p95:.2f} / {self.slowest_mean:.2f} s"
+        )
+
+
+@dataclass(frozen=True)
+class Latency:
+    rate: float
+    produced: int
+    achieved_rate: float
+    measured: int
+    dead: int
+    p50: float
+    p95: float
+    p99: float
+    #: Per stage: p50, p95, and the mean over the slowest 5% of articles.
+    hops: list[Hop]
+    cpu: Cpu
+    #: Mean size of an enriched record: the slowest 5% of articles, and all.
+    slow_kb: float
+    all_kb: float
+    worker: Memory
+    broker: Memory
+
+
+async def latency(broker: Broker, tmp: Path, *, rate: float, seconds: float) -> Latency:
+    """Articles at ``rate`` per second for about ``seconds`` through one warm worker."""
+    settings = settings_for(broker, tmp)
+    run = Run([settings], tmp, broker)
+    await ensure_topics(settings)
+    paced_dir, repeat = paced_corpus(tmp, math.ceil(rate * seconds))
+    async with Progress(settings) as progress:
+        run.start_workers()
+        try:
+            # Warm: the pool has loaded its models and a few batches went through.
+            warm = await replay(settings, [SEEDS], repeat=4, show_progress=False)
+            await run.wait_for(progress, warm.sent)
+            begun = run.now()
+            paced = await replay(
+                settings, [paced_dir], repeat=repeat, rate=rate, show_progress=False
+            )
+            await run.wait_for(progress, warm.sent + paced.sent)
+        finally:
+            await run.stop()
+    stamps = [await timestamps(settings, spec, {}) for spec in HOPS]
+    produced, enriched = stamps[0], stamps[-1]
+    keys = [k for k in paced.keys if k is not None]
+    start = min(produced[k][0] for k in keys) + SETTLE_MS
+    late = [k for k in keys if produced[k][0] >= start and k in enriched]
+    each = {k: (enriched[k][0] - produced[k][0]) / 1000 for k in late}
+    p50, p95, p99 = (quantile(list(each.values()), q) for q in (0.5, 0.95, 0.99))
+    slowest = sorted(late, key=each.__getitem__)[-max(1, len(late) // 20) :]
+    hops = [
+        hop(
+            name,
+            [k for k in late if k in after and k in before],
+            before,
+            after,
+            slowest,
+        )
+        for name, before, after in zip(HOP_NAMES, stamps, stamps[1:], strict=False)
+    ]
+    worker_mb, broker_mb = run.trace.memory(
+        begun + SETTLE_MS / 1000, run.trace.snaps[-1].t
+    )
+    return Latency(
+        rate=rate,
+        produced=paced.sent,
+        achieved_rate=paced.sent / paced.seconds,
+        measured=len(each),
+        dead=sum(produced[k][0] >= start for k in keys) - len(each),
+        slow_kb=mean_kb([enriched[k][1] for k in slowest]),
+        all_kb=mean_kb([enriched[k][1] for k in late]),
+        p50=p50,
+        p95=p95,
+        p99=p99,
+        hops=hops,
+        cpu=run.trace.cpu(begun, run.trace.snaps[-1].t),
+        worker=worker_mb,
+        broker=broker_mb,
+    )
+
+
+def hop(
+    stage: str,
+    keys: list[str],
+    before: dict[str, tuple[int, int]],
+    after: dict[str, tuple[int, int]],
+    slowest: list[str],
+) -> Hop:
+    seconds = {k: (after[k][0] - before[k][0]) / 1000 for k in keys}
+    p50, p95 = (quantile(list(seconds.values()), q) for q in (0.5, 0.95))
+    slow = [seconds[k] for k in slowest if k in seconds]
+    return Hop(stage, p50, p95, statistics.mean(slow) if slow else math.nan)
+
+
+def mean_kb(sizes: list[int]) -> float:
+    return statistics.mean(sizes) / 1024 if sizes else math.nan
+
+
+def paced_corpus(tmp: Path, count: int) -> tuple[Path, int]:
+    """A folder of links to the first pages of the corpus, and a repeat count, that
+    together make about ``count`` articles (links: the corpus is not copied)."""
+    pages = sorted(CORPUS.glob("*.html.gz"))
+    repeat = max(1, math.ceil(count / len(pages)))
+    folder = tmp / "paced"
+    folder.mkdir()
+    for page in pages[: math.ceil(count / repeat)]:
+        (folder / page.name).symlink_to(page)
+    return folder, repeat
