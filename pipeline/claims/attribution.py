@@ -36,7 +36,8 @@ _SAY_VERBS = frozenset(
 )
 _TRAILING_CUES = _SAY_VERBS | word_set(
     """
-    wrote writes stated reported announced confirmed noted explained
+    wrote writes stated reported announced confirmed noted explained claimed
+    insisted recalled recalls underlined stressed warned argued
     """
 )
 _NAME_DEPS = word_set(
@@ -229,6 +230,7 @@ def _subject_of(cue: Token) -> Token | None:
     after = [c for c in subjects if c.i > cue.i]
     subject = after[0] if len(subjects) > 1 and after else None
     subject = subject or (subjects[0] if subjects else _noun_before(cue))
+    subject = subject or _inverted_or_misparsed(cue)
     if subject is None and cue.dep_ in {"conj", "advcl"}:
         # "announced X and said Y", "X did Y, saying Z": the subject is shared.
         shared = [c for c in cue.head.children if c.dep_ == "nsubj"]
@@ -236,6 +238,23 @@ def _subject_of(cue: Token) -> Token | None:
     if subject is None or subject.lower_ in _NOT_SPEAKERS:
         return None
     return subject
+
+
+def _inverted_or_misparsed(cue: Token) -> Token | None:
+    """A speaker the parser did not make the cue's subject: after a trailing cue
+    ("..., claimed the union organisation", parsed as its object) or a name before
+    the cue given another role ("Mike Hobday, from the league, said")."""
+    for child in cue.children:
+        trailing = child.i > cue.i and child.dep_ == "dobj"
+        if trailing and cue.i > 0 and cue.doc[cue.i - 1].text in {",", '"'}:
+            return child
+        if (
+            child.i < cue.i
+            and child.dep_ in {"npadvmod", "dep"}
+            and child.pos_ == "PROPN"
+        ):
+            return child
+    return None
 
 
 def _noun_before(cue: Token) -> Token | None:
@@ -267,6 +286,9 @@ def _has_content(cue: Token, clause: Span) -> bool:
         return True
     if cue.lower_ in PARTICIPLE_CUES:
         return True
+    after = cue.doc[cue.i + 1] if cue.i + 1 < len(cue.doc) else None
+    if after is not None and after.text == ":" and cue.lower_ in CUE_VERBS:
+        return True  # 'X said: "Every day counts."' (the parser may miss the ccomp)
     # '"...," he said.' and "X happened, Y said." can leave the content unattached
     # to the verb, or make the verb a conjunct of the content.
     others = [t for t in clause if t.pos_ in {"VERB", "AUX"} and t.i != cue.i]

@@ -34,7 +34,7 @@ CUE_VERBS = word_set(
     posted testify testified maintain maintains maintained contend contends
     contended concede conceded conclude concluded disclose discloses recall
     recalled suggest suggests suggested describe described cite cites cited
-    quote quoted
+    quote quoted underline underlines underlined recalls
     """
 )
 

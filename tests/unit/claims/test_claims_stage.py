@@ -294,3 +294,38 @@ def test_an_unnamed_speaker_takes_the_type_of_the_body_it_speaks_for(
     [claim] = claims_of(text)
     assert claim.speaker is not None
     assert claim.speaker.type == kind
+
+
+def test_a_quotation_its_speaker_opens_keeps_that_speaker() -> None:
+    claims = claims_of(
+        'A Department for Education source said: "Every pupil in school counts.',
+        '"Schools are seizing the tools we have given them to cut truancy."',
+        "The figures were published on Tuesday.",
+    )
+    first, second = claim_at(claims, 0), claim_at(claims, 1)
+    assert first.speaker is not None
+    assert first.speaker.name.endswith("source")
+    assert second.speaker == first.speaker
+    assert claim_at(claims, 2).speaker is None
+
+
+@pytest.mark.parametrize(
+    ("text", "name"),
+    [
+        (
+            "Safety representatives were often ignored, claimed the union "
+            "organisation.",
+            "the union organisation",
+        ),
+        (
+            "Mike Hobday, from the league, said video evidence was to be passed "
+            "to police.",
+            "Mike Hobday",
+        ),
+        ('"This is a pilot project," underlined Mr Saldarriaga.', "Mr Saldarriaga"),
+    ],
+)
+def test_speakers_the_parser_does_not_make_subjects(text: str, name: str) -> None:
+    [claim] = claims_of(text)
+    assert claim.speaker is not None
+    assert claim.speaker.name == name
