@@ -47,11 +47,20 @@ def is_claim(clause: Span, *, attributed: bool = False) -> bool:
 
 
 def _has_figure_or_date(clause: Span) -> bool:
-    """A number (not "one": "one day", "one of") or a month or weekday name."""
+    """A number (not "one": "one day", "one of"), a month or weekday name, or a
+    day, week, month or year counted from now ("tomorrow", "next week")."""
     return any(
-        (token.like_num and token.lower_ != "one") or token.lower_ in CALENDAR_WORDS
+        (token.like_num and token.lower_ != "one")
+        or token.lower_ in CALENDAR_WORDS
+        or (token.lower_ in _FROM_NOW and token.nbor(1).lower_ in _PERIODS)
         for token in clause
-    )
+        if token.i + 1 < len(token.doc)
+    ) or any(token.lower_ in {"tomorrow", "tonight"} for token in clause)
+
+
+_FROM_NOW = frozenset({"next", "this", "later", "coming"})
+_PERIODS = frozenset({"week", "weekend", "month", "year", "spring", "summer"})
+_PERIODS |= {"autumn", "winter", "fortnight"}
 
 
 def asserted_chain(root: Token) -> list[Token]:

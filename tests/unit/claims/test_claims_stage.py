@@ -329,3 +329,41 @@ def test_speakers_the_parser_does_not_make_subjects(text: str, name: str) -> Non
     [claim] = claims_of(text)
     assert claim.speaker is not None
     assert claim.speaker.name == name
+
+
+MONDAY_14_FEB_2005 = datetime(2005, 2, 14, 9, tzinfo=UTC)
+
+
+@pytest.mark.parametrize(
+    ("text", "value"),
+    [
+        # the future resolves forward from publication
+        ("On Thursday he is due to announce the Budget.", "2005-02-17"),
+        ("The union will hold a ballot in March.", "2005-03"),
+        ("Ministers will meet again next week.", "2005-W08"),
+        ("The Budget will be delivered on 16 March, the Treasury said.", "2005-03-16"),
+        # the past backward, as before
+        (
+            "The SBU announced on Thursday that it had captured two soldiers.",
+            "2005-02-10",
+        ),
+        ("Sales fell in March.", "2004-03"),
+        # no tense: the nearest such day
+        ("Up to 1.4m workers could take part in a 23 March walkout.", "2005-03-23"),
+    ],
+)
+def test_dates_follow_the_tense_of_their_clause(text: str, value: str) -> None:
+    [claim] = claims_of(text, published=MONDAY_14_FEB_2005)
+    assert value in [d.value for d in claim.dates], claim.dates
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Security has been tightened since the 11 September attacks in 2001.",
+        "Mr Balls told BBC Radio 4's Today programme that rates would not rise.",
+    ],
+)
+def test_named_events_and_programmes_are_not_dates(text: str) -> None:
+    [claim] = claims_of(text, published=MONDAY_14_FEB_2005)
+    assert all("September" not in d.text and d.text != "Today" for d in claim.dates)
