@@ -16,7 +16,9 @@ Per split it prints:
   it; precision, recall, F1;
 - speaker: on sentences both call claims, the share whose speaker is right (the
   label's name and the found one share their last word), missing (labelled, none
-  found), spurious (found, none labelled), and type right where both name one;
+  found), spurious (found, none labelled), type right where both name one, and via
+  right (the speaker right and a word of the channel's name in the label's)
+  where the label names a channel;
 - figures: a found figure is right when a labelled figure of its sentence has the
   same low and high (to 0.1%); precision, recall, F1; also with the unit right, and
   money recall (labelled figures in a currency found with value and currency);
@@ -80,6 +82,7 @@ class Tally:
             "speaker missing": self.ratio("speaker_missing", "speaker_labelled"),
             "speaker spurious": self.ratio("speaker_spurious", "speaker_found"),
             "speaker type right": self.ratio("type_right", "type_both"),
+            "speaker via right": self.ratio("via_right", "via_labelled"),
             "figure precision": figure_p,
             "figure recall": figure_r,
             "figure F1": _f1(figure_p, figure_r),
@@ -175,6 +178,8 @@ def _disagreements(
         out.append(("claim", "", f"labelled {wanted}; found {found}"))
     if added["speaker_both_claim"] and not added["speaker_right"]:
         out.append(("speaker", "", f"labelled {labelled['speaker']}; found {found}"))
+    if added["via_labelled"] and not added["via_right"]:
+        out.append(("speaker", "", f"via: labelled {labelled['speaker']}; {found}"))
     if added["type_both"] and not added["type_right"]:
         out.append(("speaker", "", f"type: labelled {labelled['speaker']}; {found}"))
     if (
@@ -227,7 +232,14 @@ def _score_speaker(labelled: dict[str, Any] | None, claim: Claim, tally: Tally) 
     if right:
         tally.add("type_both")
         tally.add("type_right", found.type == labelled["type"])
+    if labelled.get("via"):
+        tally.add("via_labelled")
+        names = _words(found.via or "") - _OUTLET_WORDS
+        tally.add("via_right", right and bool(names & _words(labelled["via"])))
 
+
+#: Words that say "a news outlet" and not which one.
+_OUTLET_WORDS = {"the", "news", "agency", "newspaper", "'s"}
 
 #: Trimmed from a name's words: punctuation and quotes, the typographic one too.
 _TRIM = ".,'\u2019"

@@ -48,6 +48,12 @@ class Speaker(WireModel):
 
     name: str
     type: SpeakerType
+    via: str | None = Field(
+        default=None,
+        description="The channel that relays the speaker, when the text names one: "
+        "'Interfax' in 'the Interfax news agency quoted Mr Khodorkovsky as saying', "
+        "'the BBC' in 'he told the BBC'.",
+    )
 
 
 class Quantity(WireModel):

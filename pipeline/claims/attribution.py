@@ -16,6 +16,8 @@ from spacy.tokens import Span, Token
 from pipeline.claims.lexicon import (
     ATTITUDE_VERBS,
     CUE_VERBS,
+    MEDIA_NAMES,
+    MEDIA_WORDS,
     PARTICIPLE_CUES,
     word_set,
 )
@@ -51,12 +53,15 @@ _NOT_SPEAKERS = frozenset({"there", "that", "this", "which", "what", "who"})
 
 @dataclass(frozen=True)
 class Attribution:
-    """A speaker as written in the clause and the cue that introduces the content."""
+    """A speaker as written in the clause and the cue that introduces the content;
+    ``via``, the channel that relays the speaker ("X quoted Y as saying", "Y told
+    the BBC"), when the clause names one."""
 
     mention: Span
     cue: str
     cue_start: int
     cue_end: int
+    via: Span | None = None
 
 
 def find_attribution(clause: Span) -> Attribution | None:
@@ -96,7 +101,11 @@ def _author_of(data: Token) -> Span | None:
 
 def _with_mention(attribution: Attribution, mention: Span) -> Attribution:
     return Attribution(
-        mention, attribution.cue, attribution.cue_start, attribution.cue_end
+        mention,
+        attribution.cue,
+        attribution.cue_start,
+        attribution.cue_end,
+        via=attribution.via,
     )
 
 
@@ -115,9 +124,41 @@ def find_attributions(clause: Span, *, embedded: bool = False) -> list[Attributi
             continue  # "hasn't confirmed": nobody asserts the content
         subject = _subject_of(cue)
         if subject is not None and _has_content(cue, clause):
-            end = cue.idx + len(cue.text)
-            found.append(Attribution(name_span(subject), cue.lower_, cue.idx, end))
+            found.append(_relayed(cue, subject))
     return found
+
+
+#: Cues whose object, not subject, is the speaker when "as saying" follows: "the
+#: agency quoted Mr Khodorkovsky as saying".
+_QUOTING_CUES = word_set("quote quotes quoted")
+#: Objects of "told" that are channels, not mere listeners ("told the BBC").
+_CHANNEL_CUES = word_set("tell tells told")
+
+
+def _relayed(cue: Token, subject: Token) -> Attribution:
+    """The attribution of ``cue``: its subject speaks, unless it relays someone."""
+    end = cue.idx + len(cue.text)
+    objects = [c for c in cue.children if c.dep_ in {"dobj", "dative"}]
+    if cue.lower_ in _QUOTING_CUES and objects:
+        quoted = objects[0]
+        return Attribution(
+            name_span(quoted), cue.lower_, cue.idx, end, via=name_span(subject)
+        )
+    channels = [_channel(o) for o in objects] if cue.lower_ in _CHANNEL_CUES else []
+    via = next((c for c in channels if c is not None), None)
+    return Attribution(name_span(subject), cue.lower_, cue.idx, end, via=via)
+
+
+def _channel(token: Token) -> Span | None:
+    """The news outlet an object names ("the Reuters news agency"), up to its last
+    outlet word: in "told the BBC progress had been made" the parser took "BBC" for
+    a modifier of "progress"."""
+    span = name_span(token)
+    outlet = [t.i for t in span if t.lower_ in MEDIA_NAMES | MEDIA_WORDS]
+    if not outlet and not {"news", "agency"} <= {t.lower_ for t in span}:
+        return None
+    last = span.end - 1 if token.lower_ in {"agency", "newspaper"} else max(outlet)
+    return token.doc[span.start : last + 1]
 
 
 #: Speakers and cues that ``attributions`` leaves out. Inside a quotation, "I" and

@@ -173,7 +173,7 @@ GOVERNMENT_METONYMS = word_set(
 MEDIA_NAMES = word_set(
     """
     yonhap afp reuters ap bbc cnn nbc cbs abc fox msnbc npr pbs bloomberg tass
-    ria interfax xinhua kcna anadolu breitbart politico axios
+    ria interfax xinhua kcna anadolu breitbart politico axios ft itv sky
     """
 )
 

@@ -148,8 +148,9 @@ class SpeakerMemory:
         )
 
     def remember(self, speaker: Speaker) -> None:
+        # Without its channel: a later "he said" is not relayed by the same one.
         if speaker.type != "unknown" and reference_kind(speaker.name) is None:
-            self.recent.append(speaker)
+            self.recent.append(speaker.model_copy(update={"via": None}))
 
     def resolve(self, kind: str) -> Speaker | None:
         """The nearest earlier speaker of that kind."""

@@ -197,10 +197,11 @@ def _speaker(attribution: Attribution | None, memory: SpeakerMemory) -> Speaker 
     mention = attribution.mention
     named = memory.typed(mention)
     kind = reference_kind(mention.text)
+    speaker = named if kind is None else memory.resolve(kind) or named
     if kind is None:
         memory.remember(named)
-        return named
-    return memory.resolve(kind) or named
+    via = attribution.via.text if attribution.via is not None else None
+    return speaker.model_copy(update={"via": via}) if via else speaker
 
 
 def _remember_subject(span: Span, memory: SpeakerMemory) -> None:

@@ -367,3 +367,42 @@ def test_dates_follow_the_tense_of_their_clause(text: str, value: str) -> None:
 def test_named_events_and_programmes_are_not_dates(text: str) -> None:
     [claim] = claims_of(text, published=MONDAY_14_FEB_2005)
     assert all("September" not in d.text and d.text != "Today" for d in claim.dates)
+
+
+@pytest.mark.parametrize(
+    ("text", "name", "via"),
+    [
+        (
+            "The company has been destroyed, the Interfax news agency quoted "
+            "Mr Khodorkovsky as saying.",
+            "Mr Khodorkovsky",
+            "the Interfax news agency",
+        ),
+        (
+            "An Investment Ministry official has told the Reuters news agency that "
+            "the bank will be sold in 2005.",
+            "An Investment Ministry official",
+            "the Reuters news agency",
+        ),
+        ("Ms Kelly told the BBC progress had been made.", "Ms Kelly", "the BBC"),
+        ("He told reporters that 300 soldiers had died.", "He", None),
+    ],
+)
+def test_a_relayed_speaker_keeps_the_channel_as_via(
+    text: str, name: str, via: str | None
+) -> None:
+    [claim] = claims_of(text)
+    assert claim.speaker is not None
+    assert (claim.speaker.name, claim.speaker.via) == (name, via)
+
+
+def test_a_later_he_said_does_not_inherit_the_channel() -> None:
+    claims = claims_of(
+        "Ms Kelly told the BBC that 300 schools had improved.",
+        "She said 40 more would follow in 2006.",
+    )
+    first, second = claim_at(claims, 0), claim_at(claims, 1)
+    assert first.speaker is not None
+    assert second.speaker is not None
+    assert first.speaker.via == "the BBC"
+    assert (second.speaker.name, second.speaker.via) == ("Ms Kelly", None)
