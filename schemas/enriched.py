@@ -97,6 +97,11 @@ class Claim(WireModel):
     dates: tuple[DateMention, ...] = ()
     entities: tuple[Entity, ...] = ()
     checkworthiness: float = Field(default=0.0, ge=0.0, le=1.0)
+    checkworthy: bool = Field(
+        default=False,
+        description="checkworthiness at or above the threshold chosen by "
+        "cross-validation: worth a fact-checker's time.",
+    )
     cluster_id: str | None = None
 
 

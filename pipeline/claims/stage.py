@@ -20,6 +20,7 @@ from spacy.tokens import Doc, Span
 from pipeline.claims.assertion import is_claim
 from pipeline.claims.attribution import Attribution, find_attribution, name_span
 from pipeline.claims.candidates import is_candidate
+from pipeline.claims.checkworthiness import THRESHOLD as CHECKWORTHY_AT
 from pipeline.claims.checkworthiness import score
 from pipeline.claims.dates import find_dates
 from pipeline.claims.hedging import find_hedges
@@ -216,6 +217,7 @@ def _claim(article: EnrichedArticle, clause: _Clause) -> Claim:
     span = clause.span
     hedges = find_hedges(span)
     dates = find_dates(span, published=article.published_at)
+    worth = score(span, attributed=clause.attribution is not None, hedged=bool(hedges))
     return Claim(
         claim_id=claim_id(article.article_id, clause.sentence.index, span.text),
         article_id=article.article_id,
@@ -228,9 +230,8 @@ def _claim(article: EnrichedArticle, clause: _Clause) -> Claim:
         quantities=outside_periods(find_quantities(span), dates),
         dates=dates,
         entities=_entities(span),
-        checkworthiness=score(
-            span, attributed=clause.attribution is not None, hedged=bool(hedges)
-        ),
+        checkworthiness=worth,
+        checkworthy=worth >= CHECKWORTHY_AT,
     )
 
 

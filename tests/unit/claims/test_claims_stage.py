@@ -8,6 +8,7 @@ from datetime import UTC, date, datetime
 import pytest
 
 from pipeline.claims import extract_claims
+from pipeline.claims.checkworthiness import THRESHOLD
 from pipeline.claims.dates import resolve_date
 from schemas import Claim, EnrichedArticle, Sentence
 
@@ -406,3 +407,14 @@ def test_a_later_he_said_does_not_inherit_the_channel() -> None:
     assert second.speaker is not None
     assert first.speaker.via == "the BBC"
     assert (second.speaker.name, second.speaker.via) == ("Ms Kelly", None)
+
+
+def test_checkworthy_is_the_score_at_the_cross_validated_threshold() -> None:
+    claims = claims_of(
+        "The ministry said 300 soldiers were killed in the attack on Tuesday.",
+        "The team played well on the day.",
+    )
+    assert claims
+    for claim in claims:
+        assert claim.checkworthy == (claim.checkworthiness >= THRESHOLD)
+    assert claim_at(claims, 0).checkworthy
