@@ -39,10 +39,16 @@ _ABBREVIATED = re.compile(
     r"^(\d{1,3}(?:,\d{3})+|\d+)(\.\d+)?(bn|tn|m|k)$", re.IGNORECASE
 )
 
-#: Plural amounts that say "many", never a figure.
-VAGUE_AMOUNTS = frozenset(
-    ["dozens", "hundreds", "thousands", "millions", "billions", "scores"]
-)
+#: Plural amounts that say "many": a figure with a low bound only, the least the
+#: word can mean (docs/labelling.md: "thousands" is at least 1,000).
+VAGUE_AMOUNTS = {
+    "dozens": 24.0,
+    "scores": 40.0,
+    "hundreds": 100.0,
+    "thousands": 1e3,
+    "millions": 1e6,
+    "billions": 1e9,
+}
 
 
 def is_number_word(word: str) -> bool:

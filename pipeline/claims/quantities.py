@@ -3,7 +3,8 @@
 "two soldiers" is 2..2 soldiers; "10,000 to 12,000 troops" is 10000..12000; "more
 than 3,000" has a low bound and no high one; "around 200" is 200 with qualifier
 ``approx``. Years and days of the month are dates (see ``dates``), not figures;
-"dozens" is vague and gets no bounds at all.
+"thousands" and "several hundred" are ``vague``, with the least they can mean as
+their low bound and no high one.
 """
 
 from __future__ import annotations
@@ -66,6 +67,7 @@ _TIME_UNIT_NAMES = frozenset(_TIME_UNITS.values())
 #: months ago", "the three months to September", "the first 10 months of 2004".
 _ANCHORS = word_set("past last next previous coming ago first to of this since")
 _PERCENT = {"%": "percent", "percent": "percent", "per": "percent"}
+_MULTIPLES = {"times": "times"}
 _CURRENCY = {"$": "USD", "€": "EUR", "£": "GBP", "¥": "JPY"}
 _CURRENCY |= {"US$": "USD", "HK$": "HKD", "A$": "AUD", "C$": "CAD", "S$": "SGD"}
 _CURRENCY |= {"NZ$": "NZD"}
@@ -110,6 +112,10 @@ _CHANGE_WORDS = word_set(
 )
 #: "X to Y" whose ends differ more than this is two figures: ranges keep a scale.
 _RANGE_MAX_RATIO = 10.0
+#: Words before a year-like number that make it a count: "about 2000 soldiers".
+_COUNT_OPENERS = frozenset(
+    ["about", "around", "some", "nearly", "almost", "over", "than", "least", "to"]
+)
 _PRONOUN_ONE = frozenset(
     ["no", "any", "every", "each", "this", "that", "the", "which", "someone"]
 )
@@ -162,9 +168,11 @@ def outside_periods(
 
 def _figure_at(clause: Span, index: int) -> _Figure | None:
     token = clause.doc[index]
-    glued = _glued_money(clause, index)
-    if glued is not None or token.lower_ in VAGUE_AMOUNTS:
-        return glued or _Figure(index, index + 1, None, None)
+    special = (
+        _glued_money(clause, index) or _fraction(clause, index) or _vague(clause, index)
+    )
+    if special is not None:
+        return special
     ranged = _RANGE_TOKEN.match(token.text)
     if ranged and not _YEAR_RANGE.match(token.text):
         low, high = parse_number([ranged[1]]), parse_number([ranged[2]])
@@ -178,6 +186,94 @@ def _figure_at(clause: Span, index: int) -> _Figure | None:
     if value is None:
         return None
     return _with_range(clause, _Figure(index, end, value, value))
+
+
+def _vague(clause: Span, index: int) -> _Figure | None:
+    """ "thousands" (at least 1,000), "several hundred" (at least 200)."""
+    word = clause.doc[index].lower_
+    if word in VAGUE_AMOUNTS:
+        return _Figure(index, index + 1, VAGUE_AMOUNTS[word], None)
+    if word == "several" and index + 1 < clause.end:
+        following = clause.doc[index + 1].text
+        scale = parse_number([following])
+        if scale is not None and is_scale_word(following):
+            return _Figure(index, index + 2, 2 * scale, None)
+    return None
+
+
+#: Fractions written as words, in their own unit ("a fifth" is 0.2).
+_FRACTIONS = {"half": 0.5, "quarter": 0.25, "third": 1 / 3, "fifth": 0.2}
+_FRACTIONS |= {"two-thirds": 2 / 3, "three-quarters": 0.75, "tenth": 0.1}
+#: Words before a fraction word that make it an amount: "nearly a quarter", "by a
+#: fifth", "almost half"; not "the first quarter" or "a third consecutive month".
+_FRACTION_OPENERS = word_set(
+    "a almost nearly about around than by over under just roughly some one"
+)
+
+
+def _fraction(clause: Span, index: int) -> _Figure | None:
+    """ "a fifth" (0.2), "two-thirds", "one in four" (0.25), "twice" (2 times)."""
+    if clause.doc[index].lower_ == "twice":
+        return _Figure(index, index + 1, 2.0, 2.0, unit="times")
+    return (
+        _fraction_word(clause, index)
+        or _plural_fraction(clause, index)
+        or _one_in(clause, index)
+    )
+
+
+def _fraction_word(clause: Span, index: int) -> _Figure | None:
+    """ "nearly a quarter", "by a fifth", "almost half", "half a million"."""
+    doc = clause.doc
+    word = doc[index].lower_
+    if word not in _FRACTIONS:
+        return None
+    if word == "half" and index + 2 < clause.end and doc[index + 1].lower_ == "a":
+        scale = parse_number([doc[index + 2].text])
+        if scale is not None and is_scale_word(doc[index + 2].text):
+            return _Figure(index, index + 3, scale / 2, scale / 2)
+    previous = doc[index - 1].lower_ if index > clause.start else ""
+    following = doc[index + 1] if index + 1 < clause.end else None
+    modifies = following is not None and (
+        following.pos_ == "NOUN"
+        or (following.pos_ == "ADJ" and following.lower_ not in _TIME_WORDS)
+    )
+    if (previous not in _FRACTION_OPENERS and "-" not in word) or modifies:
+        return None
+    value = _FRACTIONS[word]
+    start = index - 1 if previous == "a" else index  # "more than a quarter"
+    return _Figure(start, index + 1, value, value, unit="fraction")
+
+
+def _one_in(clause: Span, index: int) -> _Figure | None:
+    """ "one in four": a share, 0.25."""
+    doc = clause.doc
+    if index + 2 >= clause.end or doc[index + 1].lower_ != "in":
+        return None
+    part = parse_number([doc[index].text])
+    whole = parse_number([doc[index + 2].text])
+    if part is None or not whole or not is_number_word(doc[index + 2].text):
+        return None
+    return _Figure(index, index + 3, part / whole, part / whole, unit="fraction")
+
+
+_DENOMINATORS = {"halves": 2, "thirds": 3, "quarters": 4, "fifths": 5, "tenths": 10}
+_TIME_WORDS = frozenset(["last", "next", "this", "previous"])
+
+
+def _plural_fraction(clause: Span, index: int) -> _Figure | None:
+    """ "two-thirds" or "three quarters", as spaCy splits them."""
+    doc = clause.doc
+    end = index + 1
+    if end < clause.end and doc[end].text == "-":
+        end += 1
+    if end >= clause.end or doc[end].lower_ not in _DENOMINATORS:
+        return None
+    part = parse_number([doc[index].text])
+    if part is None or not doc[index].is_alpha:
+        return None
+    share = part / _DENOMINATORS[doc[end].lower_]
+    return _Figure(index, end + 1, share, share, unit="fraction")
 
 
 def _glued_money(clause: Span, index: int) -> _Figure | None:
@@ -278,11 +374,11 @@ def _is_change(clause: Span, figure: _Figure, high: float) -> bool:
 
 
 def _quantity_of(clause: Span, figure: _Figure) -> Quantity | None:
-    if figure.is_date or _is_date_part(clause, figure):
+    if figure.is_date or _is_date_part(clause, figure) or _is_in_name(clause, figure):
         return None
     doc = clause.doc
     qualifier, start = _qualifier(clause, figure)
-    if figure.low is None and figure.high is None:
+    if figure.high is None and (figure.low is None or qualifier is None):
         qualifier = "vague"
     unit, counted_from, scale = _unit(clause, figure)
     if scale != 1.0:
@@ -324,10 +420,19 @@ def _qualifier(clause: Span, figure: _Figure) -> tuple[str | None, int]:
         if start < clause.start:
             continue
         phrase = doc[start:lead].text.lower()
+        if phrase == "up to" and start > clause.start and _moves(doc[start - 1]):
+            continue  # "went up to 5.5%": the value it reached, not a bound
         for words, meaning in _QUALIFIERS:
             if phrase == words:
                 return meaning, start
     return None, lead
+
+
+def _moves(token: Token) -> bool:
+    return token.lower_ in _CHANGE_WORDS or token.lower_ in _MOTION_VERBS
+
+
+_MOTION_VERBS = frozenset(["went", "go", "goes", "going", "gone", "moved", "shot"])
 
 
 def _unit(clause: Span, figure: _Figure) -> tuple[str | None, int, float]:
@@ -343,7 +448,12 @@ def _unit(clause: Span, figure: _Figure) -> tuple[str | None, int, float]:
         after += 1  # "3-year war"
     if after < clause.end:
         word = doc[after].lower_
-        unit = _TIME_UNITS.get(word) or _PERCENT.get(word) or _CURRENCY_WORDS.get(word)
+        unit = (
+            _TIME_UNITS.get(word)
+            or _PERCENT.get(word)
+            or _CURRENCY_WORDS.get(word)
+            or _MULTIPLES.get(word)
+        )
         if word == "per" and not _follows(doc, after, "cent"):
             unit = None  # "5 per day" is a rate, not a percentage
         if unit is not None:
@@ -392,6 +502,21 @@ def _with_alternatives(word: Token) -> str:
     return word.text
 
 
+def _is_in_name(clause: Span, figure: _Figure) -> bool:
+    """ "BBC Radio 4", "Chapter 11", "the Rover 25": a number right after a
+    capitalised word (not a month, not at the clause's start) names something."""
+    if figure.start <= clause.start or figure.unit is not None:
+        return False
+    previous = clause.doc[figure.start - 1]
+    return (
+        previous.is_alpha
+        and previous.is_title
+        and previous.i > previous.sent.start
+        and previous.lower_ not in _MONTHS
+        and previous.text not in _CURRENCY
+    )
+
+
 def _is_date_part(clause: Span, figure: _Figure) -> bool:
     """Years ("since 2021", "the 1950-53 war", "between 2005 and 2007") and days
     of a month are dates."""
@@ -426,6 +551,8 @@ def _year_context(clause: Span, token: Token) -> bool:
     previous = doc[token.i - 1].lower_ if token.i > clause.start else ""
     following = doc[token.i + 1] if token.i + 1 < clause.end else None
     counts_things = following is not None and following.tag_ == "NNS"
+    if counts_things and "," not in token.text and previous not in _COUNT_OPENERS:
+        return True  # "2003 results", "the 2005 elections": a year naming a period
     return previous in _YEAR_PREPOSITIONS or previous in _MONTHS or not counts_things
 
 

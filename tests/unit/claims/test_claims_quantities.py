@@ -112,9 +112,58 @@ def test_hyphenated_duration() -> None:
     assert (quantity.low, quantity.unit) == (3, "years")
 
 
-def test_vague_amounts_get_no_number() -> None:
-    quantity = only("Dozens of soldiers were captured.")
-    assert (quantity.low, quantity.high, quantity.qualifier) == (None, None, "vague")
+@pytest.mark.parametrize(
+    ("text", "low"),
+    [
+        ("Dozens of soldiers were captured.", 24),
+        ("Thousands of supporters gathered.", 1000),
+        ("Several hundred people had gathered on foot.", 200),
+    ],
+)
+def test_vague_amounts_have_only_the_least_they_can_mean(text: str, low: float) -> None:
+    quantity = only(text)
+    assert (quantity.low, quantity.high, quantity.qualifier) == (low, None, "vague")
+
+
+@pytest.mark.parametrize(
+    ("text", "low", "high", "unit"),
+    [
+        ("Sales rose by a fifth last year.", 0.2, 0.2, "fraction"),
+        ("It has more than a quarter of the market.", 0.25, None, "fraction"),
+        ("By 2014, one in four Turks will be young.", 0.25, 0.25, "fraction"),
+        (
+            "Debit cards account for two-thirds of transactions.",
+            2 / 3,
+            2 / 3,
+            "fraction",
+        ),
+        ("Sweeps are held twice each year.", 2, 2, "times"),
+        ("Nearly half a million children skip school.", 5e5, 5e5, None),
+    ],
+)
+def test_fractions_and_multiples(
+    text: str, low: float | None, high: float | None, unit: str | None
+) -> None:
+    quantity = quantities(text)[0]
+    assert (quantity.low, quantity.high, quantity.unit) == (low, high, unit)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "He told BBC Radio 4 that the deal was done.",
+        "The firm filed for Chapter 11 protection.",
+        "The firm published its 2003 results on Monday.",
+        "Sales fell in the first quarter of the year.",
+    ],
+)
+def test_numbers_in_names_and_years_before_a_noun_are_not_figures(text: str) -> None:
+    assert quantities(text) == ()
+
+
+def test_went_up_to_is_the_value_reached_not_a_bound() -> None:
+    rate = only("The rate went up to 5.5% in May.")
+    assert (rate.low, rate.high) == (5.5, 5.5)
 
 
 def test_percent_and_money_have_units() -> None:
