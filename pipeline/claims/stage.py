@@ -168,8 +168,22 @@ def article_claims(
     for clause in clauses:
         if clause.asserts:
             claim = _claim(article, clause)
-            claims.setdefault(claim.claim_id, claim)
+            if _checkable(claim):
+                claims.setdefault(claim.claim_id, claim)
     return tuple(claims.values())
+
+
+def _checkable(claim: Claim) -> bool:
+    """Whether a clause the rules pass names something to check: a source, a figure
+    or a date does; else the check-worthiness model decides, so that commentary
+    ("But economics is not a science.") is not a claim."""
+    named = claim.speaker or claim.quantities or claim.dates
+    return bool(named) or claim.checkworthiness >= MIN_CHECKWORTHINESS
+
+
+#: The least check-worthiness of an unattributed claim with no figure or date:
+#: chosen on the dev split of the labelled BBC articles (bench/claims_bbc.py).
+MIN_CHECKWORTHINESS = 0.05
 
 
 def _attributed_clauses(readings: list[_Reading]) -> Iterator[_Clause]:
