@@ -418,3 +418,13 @@ def test_checkworthy_is_the_score_at_the_cross_validated_threshold() -> None:
     for claim in claims:
         assert claim.checkworthy == (claim.checkworthiness >= THRESHOLD)
     assert claim_at(claims, 0).checkworthy
+
+
+def test_the_company_resolves_to_the_body_named_before() -> None:
+    claims = claims_of(
+        "Cadbury Schweppes said profits rose 3% to £933m last year.",
+        "The company said sales in Europe fell by 2%.",
+    )
+    first, second = claim_at(claims, 0), claim_at(claims, 1)
+    assert speaker_of(first) == ("Cadbury Schweppes", "organisation")
+    assert speaker_of(second) == speaker_of(first)
