@@ -2,7 +2,9 @@
 rules in docs/labelling.md): precision and recall per field, on two splits.
 
 Every fourth labelled article (in name order, from the fourth) is held out: report
-it, do not tune on it. The stage runs in this process, as the pool runs it.
+it, do not tune on it. The dev split is also scored in its three folds (articles
+1, 2 and 3 of every four), to show how far a figure varies across articles. The
+stage runs in this process, as the pool runs it.
 
     .venv/bin/python bench/claims_bbc.py [--json FILE] [--errors KIND --split dev]
 
@@ -49,6 +51,9 @@ from schemas import Claim, EnrichedArticle, Quantity
 
 LABELS = Path(__file__).resolve().parent / "labels" / "bbc-claims"
 HELD_OUT_EVERY = 4
+#: The splits, then the dev split's three folds (articles 1, 2 and 3 of every four):
+#: how much a figure moves from one part of the dev split to another.
+COLUMNS = ("dev", "held-out", "dev 1", "dev 2", "dev 3")
 CURRENCIES = {"USD", "GBP", "EUR", "JPY", "RUB", "CNY", "HKD", "INR", "CHF", "AUD"}
 _UNIT_NAMES = {"percent": "%", "per cent": "%"}
 
@@ -311,18 +316,19 @@ def main() -> None:
     settings = Settings()
     load_models()
     labels = label_files()
-    tallies = {"dev": Tally(), "held-out": Tally()}
+    tallies = {name: Tally() for name in COLUMNS}
     for position, (label, article) in enumerate(
         zip(labels, articles(labels, settings), strict=True)
     ):
         split = split_of(position)
         wanted = errors if args.errors and split == "dev" else None
         score(label, article, tallies[split], wanted)
+        if split == "dev":
+            score(label, article, tallies[f"dev {position % HELD_OUT_EVERY + 1}"])
     reports = {name: tally.report() for name, tally in tallies.items()}
-    names = list(reports["dev"])
-    print(f"{'':28} {'dev':>9} {'held-out':>9}")
-    for name in names:
-        row = [reports[split][name] for split in ("dev", "held-out")]
+    print(f"{'':28} " + " ".join(f"{name:>9}" for name in COLUMNS))
+    for name in reports["dev"]:
+        row = [reports[column][name] for column in COLUMNS]
         print(
             f"{name:28} "
             + " ".join(f"{v:9.3f}" if isinstance(v, float) else f"{v:9d}" for v in row)
