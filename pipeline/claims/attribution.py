@@ -15,10 +15,13 @@ from spacy.tokens import Span, Token
 
 from pipeline.claims.lexicon import (
     ATTITUDE_VERBS,
+    BODY_WORDS,
     CUE_VERBS,
+    GOVERNMENT_WORDS,
     MEDIA_NAMES,
     MEDIA_WORDS,
     PARTICIPLE_CUES,
+    PERSON_TITLES,
     word_set,
 )
 
@@ -123,9 +126,30 @@ def find_attributions(clause: Span, *, embedded: bool = False) -> list[Attributi
         if any(child.dep_ == "neg" for child in cue.children):
             continue  # "hasn't confirmed": nobody asserts the content
         subject = _subject_of(cue)
-        if subject is not None and _has_content(cue, clause):
+        if subject is None or not _can_report(cue, subject):
+            continue
+        if _has_content(cue, clause):
             found.append(_relayed(cue, subject))
     return found
+
+
+#: Verbs that take a content clause without anyone speaking: "the job gains mean
+#: that ...", "its film division saw profits slump".
+_NOT_SPEECH = word_set("see sees saw seen mean means meant")
+#: Verbs of evidence: a person or a body "shows" or "suggests" something by saying
+#: it; a thing ("the rise shows that ...") does not speak.
+_EVIDENCE_VERBS = word_set(
+    "show shows showed shown suggest suggests suggested indicate indicates indicated"
+)
+
+
+def _can_report(cue: Token, subject: Token) -> bool:
+    if cue.lower_ in _NOT_SPEECH:
+        return False
+    if cue.lower_ not in _EVIDENCE_VERBS or subject.pos_ != "NOUN":
+        return True
+    word = subject.lower_
+    return word in PERSON_TITLES or word in GOVERNMENT_WORDS or word in BODY_WORDS
 
 
 #: Cues whose object, not subject, is the speaker when "as saying" follows: "the
@@ -278,7 +302,9 @@ def _subject_of(cue: Token) -> Token | None:
         subject = shared[0] if shared else None
     if subject is None or subject.lower_ in _NOT_SPEAKERS:
         return None
-    return subject
+    # "Its leader, Roger Knapman, has said": the name in apposition.
+    named = [c for c in subject.children if c.dep_ == "appos" and c.pos_ == "PROPN"]
+    return named[0] if subject.pos_ == "NOUN" and named else subject
 
 
 def _inverted_or_misparsed(cue: Token) -> Token | None:
@@ -374,6 +400,8 @@ def _belongs_to_name(token: Token) -> bool:
         return token.lower_ in _NAME_PREPOSITIONS
     if token.i > head.i and token.dep_ in {"amod", "nummod", "det", "compound"}:
         return False  # "One soldier, bandaged and visibly shaken"
+    if token.dep_ == "amod" and token.tag_ == "VBN":
+        return False  # "Paris-based Euronext", "state-owned": not the name
     return not (token.dep_ == "punct" and token.text not in {",", "-", "'s"})
 
 

@@ -428,3 +428,32 @@ def test_the_company_resolves_to_the_body_named_before() -> None:
     first, second = claim_at(claims, 0), claim_at(claims, 1)
     assert speaker_of(first) == ("Cadbury Schweppes", "organisation")
     assert speaker_of(second) == speaker_of(first)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "But its film division saw profits slump 27% to $284m.",
+        "The job gains mean that 300 more people are in work.",
+        "The rise shows that demand for 4x4s is strong.",
+    ],
+)
+def test_action_and_evidence_verbs_are_not_speech(text: str) -> None:
+    [claim] = claims_of(text)
+    assert claim.speaker is None
+
+
+@pytest.mark.parametrize(
+    ("text", "name"),
+    [
+        (
+            "Its leader, Roger Knapman, has said the party will stand in 2005.",
+            "Roger Knapman",
+        ),
+        ("Paris-based Euronext said it would bid £1.6bn.", "Euronext"),
+    ],
+)
+def test_a_speakers_name_not_its_description(text: str, name: str) -> None:
+    [claim] = claims_of(text)
+    assert claim.speaker is not None
+    assert claim.speaker.name == name
