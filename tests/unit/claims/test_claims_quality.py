@@ -29,22 +29,26 @@ FLOORS: dict[str, dict[str, float]] = {
         "date accuracy": 0.82,
         "hedged agrees": 0.92,
     },
+    # politics-290, an opinion piece with some 190 readers' comments under it, is
+    # over half of the held-out split's sentences. Its comments are boilerplate
+    # since ingest marks comment blocks: no claims, hence none of the figures and
+    # dates the labels count in them (recall here), and far fewer false claims.
     "held-out": {
-        "claim precision": 0.49,
-        "claim recall": 0.90,
-        "speaker right": 0.58,
+        "claim precision": 0.86,
+        "claim recall": 0.80,
+        "speaker right": 0.68,
         "speaker type right": 0.94,
-        "figure precision": 0.87,
-        "figure recall": 0.89,
+        "figure precision": 0.91,
+        "figure recall": 0.67,
         "money recall": 0.80,
-        "date accuracy": 0.85,
+        "date accuracy": 0.65,
         "hedged agrees": 0.91,
     },
 }
 #: Ceilings for the shares that must stay low.
 CEILINGS: dict[str, dict[str, float]] = {
     "dev": {"speaker missing": 0.13, "speaker spurious": 0.11},
-    "held-out": {"speaker missing": 0.39, "speaker spurious": 0.08},
+    "held-out": {"speaker missing": 0.26, "speaker spurious": 0.07},
 }
 
 

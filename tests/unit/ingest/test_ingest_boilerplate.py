@@ -4,7 +4,13 @@ from __future__ import annotations
 
 import pytest
 
-from pipeline.ingest.boilerplate import boilerplate_flags, is_furniture, is_heading
+from pipeline.ingest.boilerplate import (
+    COMMENT_MIN_PARAGRAPHS,
+    boilerplate_flags,
+    comment_block,
+    is_furniture,
+    is_heading,
+)
 from pipeline.ingest.sentences import split_sentences
 
 
@@ -109,3 +115,37 @@ def test_flags_mark_whole_heading_lines_and_single_furniture_sentences() -> None
         "This is a developing story.": True,
         "A bullet that is a full sentence.": False,
     }
+
+
+REPORT = [
+    "Ministers defended the plans on Monday.",
+    "",
+    "The Home Office said 300 people had been held since 2001.",
+    "",
+]
+COMMENTS = [
+    "I agree with Mr Forsyth. We really can't deal with terrorism this way.",
+    "You cannot compare the threats of past years with now.",
+    "As somebody who moved here, I can say this used to be a good place.",
+    "I absolutely agree. My family has lived here for 40 years.",
+    "If they get their way with ID cards then we will have lost.",
+    "Surely we the public would be better protected by more police.",
+    "I don't usually have much time for his views, but he is right.",
+    "Our liberties are being taken away one by one.",
+]
+
+
+def test_a_tail_of_readers_comments_is_one_block() -> None:
+    lines = [*REPORT, *"\n".join(COMMENTS).split("\n")]
+    assert comment_block(lines) == set(range(len(REPORT), len(lines)))
+
+
+def test_reporting_with_first_persons_in_quotes_is_not_a_comment_block() -> None:
+    quoted = [f'"{line}" the minister said.' for line in COMMENTS]
+    assert comment_block([*REPORT, *quoted]) == set()
+
+
+def test_a_few_personal_paragraphs_after_reporting_make_no_block() -> None:
+    reporting = [line for line in REPORT if line] * 2
+    lines = [*reporting, *COMMENTS[: COMMENT_MIN_PARAGRAPHS - len(reporting) - 1]]
+    assert comment_block(lines) == set()
