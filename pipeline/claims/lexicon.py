@@ -137,7 +137,8 @@ PERSON_TITLES = word_set(
     officers lieutenant colonel captain sergeant soldier soldiers representative
     rep congressman congresswoman judge prosecutor attorney professor researcher
     scientist doctor witness witnesses resident residents chairman chairwoman
-    chair ceo founder candidate nominee speaker pope aide aides staffer
+    chair ceo founder candidate nominee speaker pope aide aides staffer bishop
+    archbishop cardinal rabbi imam vicar
     """
 )
 

@@ -70,8 +70,16 @@ def speaker_type(mention: Span, *, people: frozenset[str] = frozenset()) -> Spea
     head = mention.root
     if _is_media(words, head):
         return "media"
+    if _is_office(mention, head):
+        return "person"  # "the Bishop of Durham", "the Mayor of London"
     if _is_unnamed(head, people):
         return _type_of_body(mention, head)
+    if _is_bare_name(mention, head, people):
+        return "organisation"
+    return _type_of_name(words, head, people)
+
+
+def _type_of_name(words: set[str], head: Token, people: frozenset[str]) -> SpeakerType:
     if head.text in people or _is_person(head):
         return "person"
     if _is_government(words, head):
@@ -81,6 +89,23 @@ def speaker_type(mention: Span, *, people: frozenset[str] = frozenset()) -> Spea
     ):
         return "organisation"
     return "unknown"
+
+
+def _is_office(mention: Span, head: Token) -> bool:
+    """One named office: "the" and a title with "of" a place or body."""
+    return (
+        head.lower_ in PERSON_TITLES
+        and head.tag_ in {"NN", "NNP"}
+        and mention[0].lower_ == "the"
+        and any(child.lower_ == "of" for child in head.children)
+    )
+
+
+def _is_bare_name(mention: Span, head: Token, people: frozenset[str]) -> bool:
+    """A lone capitalised word the model took for a person ("Yukos said", "Euronext
+    said") though the article never gives a person of that name in full: news
+    introduces people by their full names, and bodies by one word."""
+    return len(mention) == 1 and head.ent_type_ == "PERSON" and head.text not in people
 
 
 def _is_unnamed(head: Token, people: frozenset[str]) -> bool:
@@ -134,12 +159,13 @@ def reference_kind(mention: str) -> str | None:
 
 
 def surnames(docs: Iterable[Doc]) -> frozenset[str]:
-    """Last words of the PERSON entities in an article's sentences."""
+    """Last words of the PERSON entities given in full (two words or more) in an
+    article's sentences."""
     return frozenset(
         entity[-1].text
         for doc in docs
         for entity in doc.ents
-        if entity.label_ == "PERSON" and entity[-1].pos_ == "PROPN"
+        if entity.label_ == "PERSON" and entity[-1].pos_ == "PROPN" and len(entity) > 1
     )
 
 

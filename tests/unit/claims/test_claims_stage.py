@@ -457,3 +457,19 @@ def test_a_speakers_name_not_its_description(text: str, name: str) -> None:
     [claim] = claims_of(text)
     assert claim.speaker is not None
     assert claim.speaker.name == name
+
+
+def test_the_holder_of_an_office_is_a_person() -> None:
+    [claim] = claims_of("The Bishop of Durham said 300 churches would close by 2010.")
+    assert claim.speaker is not None
+    assert claim.speaker.type == "person"
+
+
+def test_a_lone_name_never_given_in_full_is_not_taken_for_a_person() -> None:
+    claims = claims_of(
+        "Yukos said its main unit had been sold for $9.4bn in December.",
+        "Mikhail Khodorkovsky founded the firm in 1993.",
+        "Khodorkovsky said the sale was illegal and cost 2,000 jobs.",
+    )
+    assert speaker_of(claim_at(claims, 0)) == ("Yukos", "organisation")
+    assert speaker_of(claim_at(claims, 2)) == ("Khodorkovsky", "person")
