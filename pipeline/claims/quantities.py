@@ -27,6 +27,10 @@ from schemas import DateMention, Quantity
 
 #: Qualifier phrases before a figure, longest first, and what they mean.
 _QUALIFIERS: tuple[tuple[str, str], ...] = (
+    ("as many as", "at_most"),
+    ("as much as", "at_most"),
+    ("a maximum of", "at_most"),
+    ("a minimum of", "at_least"),
     ("no fewer than", "at_least"),
     ("no less than", "at_least"),
     ("no more than", "at_most"),
@@ -49,6 +53,10 @@ _QUALIFIERS: tuple[tuple[str, str], ...] = (
     ("almost", "approx"),
     ("some", "approx"),
     ("estimated", "approx"),
+    ("just over", "more_than"),
+    ("just above", "more_than"),
+    ("just under", "less_than"),
+    ("just below", "less_than"),
     ("over", "more_than"),
     ("above", "more_than"),
     ("under", "less_than"),
@@ -352,10 +360,13 @@ def _with_range(clause: Span, figure: _Figure) -> _Figure:
         return figure
     if doc[joint].lower_ == "and" and doc[figure.start - 1].lower_ != "between":
         return figure
-    if not is_number_word(doc[joint + 1].text) or is_scale_word(doc[joint + 1].text):
+    second = joint + 1
+    if doc[second].text in _CURRENCY and second + 1 < clause.end:
+        second += 1  # "£40m-£50m"
+    if not is_number_word(doc[second].text) or is_scale_word(doc[second].text):
         return figure
-    end = _number_end(clause, joint + 1)
-    high = parse_number([t.text for t in doc[joint + 1 : end]])
+    end = _number_end(clause, second)
+    high = parse_number([t.text for t in doc[second:end]])
     if high is None or figure.low is None or high < figure.low:
         return figure
     if doc[joint].lower_ == "to" and _is_change(clause, figure, high):
@@ -378,6 +389,7 @@ def _quantity_of(clause: Span, figure: _Figure) -> Quantity | None:
         return None
     doc = clause.doc
     qualifier, start = _qualifier(clause, figure)
+    qualifier = qualifier or _trailing_bound(clause, figure)
     if figure.high is None and (figure.low is None or qualifier is None):
         qualifier = "vague"
     unit, counted_from, scale = _unit(clause, figure)
@@ -398,6 +410,19 @@ def _quantity_of(clause: Span, figure: _Figure) -> Quantity | None:
         unit=unit,
         counted=counted,
     )
+
+
+#: "14 or less", "65 or over": a bound written after the number.
+_TRAILING_BOUNDS = {"less": "at_most", "fewer": "at_most", "under": "at_most"}
+_TRAILING_BOUNDS |= {"below": "at_most", "more": "at_least", "over": "at_least"}
+_TRAILING_BOUNDS |= {"above": "at_least"}
+
+
+def _trailing_bound(clause: Span, figure: _Figure) -> str | None:
+    doc = clause.doc
+    if figure.end + 1 >= clause.end or doc[figure.end].lower_ != "or":
+        return None
+    return _TRAILING_BOUNDS.get(doc[figure.end + 1].lower_)
 
 
 def _bounds(figure: _Figure, qualifier: str | None) -> tuple[float | None, ...]:

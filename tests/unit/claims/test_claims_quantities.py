@@ -247,3 +247,20 @@ def test_a_bound_before_a_currency_sign_still_bounds_the_money() -> None:
 )
 def test_one_of_and_a_span_of_years_are_not_figures(text: str) -> None:
     assert quantities(text) == ()
+
+
+@pytest.mark.parametrize(
+    ("text", "low", "high"),
+    [
+        ("As many as 50,000 textile workers could lose their jobs.", None, 50000),
+        ("The deal could be worth as much as $6bn.", None, 6e9),
+        ("The rebate is up to a maximum of £500.", None, 500),
+        ("One in four will be aged 14 or less.", None, 14),
+        ("Pensioners aged 65 or over will get the rebate.", 65, None),
+    ],
+)
+def test_bounds_written_around_the_number(
+    text: str, low: float | None, high: float | None
+) -> None:
+    figures = [(q.low, q.high) for q in quantities(text)]
+    assert (low, high) in figures
