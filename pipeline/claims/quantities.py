@@ -358,7 +358,10 @@ def _with_range(clause: Span, figure: _Figure) -> _Figure:
     joint = figure.end
     if joint + 1 >= clause.end or doc[joint].lower_ not in _RANGE_WORDS:
         return figure
-    if doc[joint].lower_ == "and" and doc[figure.start - 1].lower_ != "between":
+    before = figure.start - 1
+    if before > clause.start and doc[before].text in _CURRENCY:
+        before -= 1  # "between £40m and £50m"
+    if doc[joint].lower_ == "and" and doc[before].lower_ != "between":
         return figure
     second = joint + 1
     if doc[second].text in _CURRENCY and second + 1 < clause.end:

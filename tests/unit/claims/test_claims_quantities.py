@@ -257,6 +257,7 @@ def test_one_of_and_a_span_of_years_are_not_figures(text: str) -> None:
         ("The rebate is up to a maximum of £500.", None, 500),
         ("One in four will be aged 14 or less.", None, 14),
         ("Pensioners aged 65 or over will get the rebate.", 65, None),
+        ("Analysts valued the tracks at between £40m and £50m.", 4e7, 5e7),
     ],
 )
 def test_bounds_written_around_the_number(
