@@ -24,7 +24,8 @@ Per split it prints:
 - figures: a found figure is right when a labelled figure of its sentence has the
   same low and high (to 0.1%); precision, recall, F1; also with the unit right, and
   money recall (labelled figures in a currency found with value and currency);
-- dates: labelled dates whose value the article states, found with that value;
+- dates: labelled dates whose value the article states, found with that value (or
+  as an end of a found interval);
 - hedged: on sentences both call claims, the share where hedged agrees.
 """
 
@@ -217,7 +218,13 @@ def _score_sentence(
     for date in labelled["dates"]:
         if date["value"]:
             tally.add("date_labelled")
-            tally.add("date_right", any(v.startswith(date["value"]) for v in dates))
+            tally.add("date_right", any(_within(date["value"], v) for v in dates))
+
+
+def _within(labelled: str, found: str) -> bool:
+    """Whether a found value names the labelled date: the same, or more precise,
+    or an interval ("2005/2007") with it at one end."""
+    return any(end.startswith(labelled) for end in found.split("/"))
 
 
 def _score_speaker(labelled: dict[str, Any] | None, claim: Claim, tally: Tally) -> None:

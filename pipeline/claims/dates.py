@@ -58,7 +58,9 @@ _MONTH_DAY = re.compile(
 _DAY_MONTH = re.compile(rf"\b(\d{{1,2}}) ({_MONTH_NAMES})\b(?:,? (\d{{4}}))?")
 _MONTH_YEAR = re.compile(rf"\b({_MONTH_NAMES}) (\d{{4}})\b")
 _MONTH_ONLY = re.compile(rf"^(?:in |early |late |mid-?)?({_MONTH_NAMES})$")
-_YEAR_RANGE = re.compile(r"\b((?:1[5-9]|20)\d\d)[-\u2013](\d{2}|\d{4})\b")
+_YEAR_RANGE = re.compile(
+    r"\b((?:1[5-9]|20)\d\d)(?:[-\u2013]| and | to )(\d{2}|\d{4})\b"
+)
 _YEAR = re.compile(r"\b((?:1[5-9]|20)\d\d)\b(?!s)")
 _AGO = re.compile(
     r"\b(\d+|a|an|one|two|three|four|five|six|seven|eight|nine|ten)"

@@ -473,3 +473,15 @@ def test_a_lone_name_never_given_in_full_is_not_taken_for_a_person() -> None:
     )
     assert speaker_of(claim_at(claims, 0)) == ("Yukos", "organisation")
     assert speaker_of(claim_at(claims, 2)) == ("Khodorkovsky", "person")
+
+
+@pytest.mark.parametrize(
+    ("text", "value"),
+    [
+        ("between 2005 and 2007", "2005/2007"),
+        ("from 2005 to 2007", "2005/2007"),
+        ("the 1950-53 war", "1950/1953"),
+    ],
+)
+def test_spans_of_years_are_intervals(text: str, value: str) -> None:
+    assert resolve_date(text, anchor=None) == value
