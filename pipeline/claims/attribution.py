@@ -51,6 +51,7 @@ _NAME_DEPS = word_set(
     """
 )
 _NAME_PREPOSITIONS = frozenset(["of", "for", "at", "from", "in"])
+_PLACE_PREPOSITIONS = frozenset(["at", "in"])
 _NOT_SPEAKERS = frozenset({"there", "that", "this", "which", "what", "who"})
 
 
@@ -302,9 +303,22 @@ def _subject_of(cue: Token) -> Token | None:
         subject = shared[0] if shared else None
     if subject is None or subject.lower_ in _NOT_SPEAKERS:
         return None
-    # "Its leader, Roger Knapman, has said": the name in apposition.
+    # "Its leader, Roger Knapman, has said": the name in apposition; "Some, such
+    # as Elizabeth Winkfield, said": the one the text names.
     named = [c for c in subject.children if c.dep_ == "appos" and c.pos_ == "PROPN"]
-    return named[0] if subject.pos_ == "NOUN" and named else subject
+    named += _named_example(subject)
+    return named[0] if subject.pos_ in {"NOUN", "PRON", "DET"} and named else subject
+
+
+def _named_example(subject: Token) -> list[Token]:
+    """The person named in "such as X" after a subject like "some" or "others"."""
+    return [
+        pobj
+        for prep in subject.children
+        if prep.dep_ == "prep" and prep.lower_ == "as"
+        for pobj in prep.children
+        if pobj.dep_ == "pobj" and pobj.pos_ == "PROPN"
+    ]
 
 
 def _inverted_or_misparsed(cue: Token) -> Token | None:
@@ -397,7 +411,10 @@ def _belongs_to_name(token: Token) -> bool:
     if token.dep_ not in _NAME_DEPS:
         return False
     if token.dep_ == "prep":
-        return token.lower_ in _NAME_PREPOSITIONS
+        # "economist at Lehman Brothers" names the speaker by the firm; "Simon
+        # Hall at Postbridge" only says where the named speaker was.
+        where = token.lower_ in _PLACE_PREPOSITIONS and head.pos_ == "PROPN"
+        return token.lower_ in _NAME_PREPOSITIONS and not where
     if token.i > head.i and token.dep_ in {"amod", "nummod", "det", "compound"}:
         return False  # "One soldier, bandaged and visibly shaken"
     if token.dep_ == "amod" and token.tag_ == "VBN":

@@ -84,9 +84,9 @@ def _type_of_name(words: set[str], head: Token, people: frozenset[str]) -> Speak
         return "person"
     if _is_government(words, head):
         return "government"
-    if head.ent_type_ == "ORG" or (
-        head.pos_ == "PROPN" and head.lower_ not in ANONYMOUS_SOURCES
-    ):
+    if head.ent_type_ == "ORG" or head.lower_ in BODY_WORDS:
+        return "organisation"
+    if head.pos_ == "PROPN" and head.lower_ not in ANONYMOUS_SOURCES:
         return "organisation"
     return "unknown"
 

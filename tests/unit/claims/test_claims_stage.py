@@ -485,3 +485,23 @@ def test_a_lone_name_never_given_in_full_is_not_taken_for_a_person() -> None:
 )
 def test_spans_of_years_are_intervals(text: str, value: str) -> None:
     assert resolve_date(text, anchor=None) == value
+
+
+@pytest.mark.parametrize(
+    ("text", "last"),
+    [
+        (
+            "BBC correspondent Simon Hall at Postbridge said 2,000 people had "
+            "turned out.",
+            "Hall",
+        ),
+        (
+            "Some, such as Elizabeth Winkfield, said 300 would rather go to jail.",
+            "Winkfield",
+        ),
+    ],
+)
+def test_where_a_speaker_was_and_whom_some_stands_for(text: str, last: str) -> None:
+    [claim] = claims_of(text)
+    assert claim.speaker is not None
+    assert claim.speaker.name.split()[-1] == last
