@@ -8,6 +8,7 @@ pipeline.cli.supervise), and a worker that dies on its own ends the run at once.
 from __future__ import annotations
 
 import asyncio
+import signal
 from collections.abc import Sequence
 from pathlib import Path
 from typing import IO
@@ -45,7 +46,11 @@ def run(
     worker = WorkerProcess(
         log_path=log_path, env=settings.as_environment(), die_with_parent=True
     )
-    with raising_on_signals(), worker:
+    # Ctrl-C too: asyncio.run turns it into cancelling the running task, and a task
+    # inside a Kafka client can absorb that and carry on, so the run would finish
+    # (or hang) instead of stopping. Raised from the handler, it cannot be absorbed.
+    stops = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
+    with raising_on_signals(stops), worker:
         out.write(f"worker started (log: {log_path})\n")
         report = asyncio.run(send_records(settings, records))
         out.write(f"replayed {report.sent} articles in {report.seconds:.1f} s\n")

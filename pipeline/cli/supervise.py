@@ -27,7 +27,8 @@ STOP_SIGNALS = frozenset({signal.SIGINT, signal.SIGTERM, signal.SIGHUP})
 
 
 class Terminated(BaseException):
-    """SIGTERM or SIGHUP, raised so that ``with`` blocks stop what they started.
+    """A stop signal (SIGTERM, SIGHUP, or SIGINT where asked), raised so that
+    ``with`` blocks stop what they started.
 
     A BaseException, as KeyboardInterrupt is, so that no ``except Exception`` on
     the way up swallows it.
