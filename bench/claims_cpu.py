@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import argparse
 import time
-from pathlib import Path
+
+from label_sentences import BBC
 
 from pipeline.claims.record import claims_records
 from pipeline.clients.corpus import plan
@@ -20,7 +21,7 @@ from pipeline.ingest import ingest_record
 from pipeline.nlp import load_models
 from pipeline.settings import Settings
 
-BUSINESS = Path(__file__).resolve().parents[2] / "shared/corpora/bbc-news/business"
+BUSINESS = BBC / "business"
 ROUNDS = 3
 
 

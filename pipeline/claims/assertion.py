@@ -49,15 +49,18 @@ def is_claim(clause: Span, *, attributed: bool = False) -> bool:
 def _has_figure_or_date(clause: Span) -> bool:
     """A number (not "one": "one day", "one of"), a month or weekday name, or a
     day, week, month or year counted from now ("tomorrow", "next week")."""
-    return any(
-        (token.like_num and token.lower_ != "one")
-        or token.lower_ in CALENDAR_WORDS
-        or (token.lower_ in _FROM_NOW and token.nbor(1).lower_ in _PERIODS)
-        for token in clause
-        if token.i + 1 < len(token.doc)
-    ) or any(token.lower_ in {"tomorrow", "tonight"} for token in clause)
+    return any(_is_figure_or_date(token) for token in clause)
 
 
+def _is_figure_or_date(token: Token) -> bool:
+    word = token.lower_
+    if (token.like_num and word != "one") or word in CALENDAR_WORDS or word in _DAYS:
+        return True
+    following = token.nbor(1).lower_ if token.i + 1 < len(token.doc) else ""
+    return word in _FROM_NOW and following in _PERIODS
+
+
+_DAYS = frozenset({"tomorrow", "tonight"})
 _FROM_NOW = frozenset({"next", "this", "later", "coming"})
 _PERIODS = frozenset({"week", "weekend", "month", "year", "spring", "summer"})
 _PERIODS |= {"autumn", "winter", "fortnight"}
