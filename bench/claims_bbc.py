@@ -154,10 +154,8 @@ def score(
         before = Counter(tally.counts)
         _score_sentence(labelled, claims, tally)
         if errors is not None and index is not None:
-            errors += _disagreements(labelled, claims, tally.counts - before)
-            errors[:] = [
-                (kind, text or texts[index], what) for kind, text, what in errors
-            ]
+            wrong = _disagreements(labelled, claims, tally.counts - before)
+            errors += [(kind, texts[index], what) for kind, _, what in wrong]
 
 
 def _disagreements(
