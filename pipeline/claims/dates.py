@@ -19,39 +19,10 @@ from typing import Literal
 
 from spacy.tokens import Span
 
+from pipeline.calendar import MONTHS, WEEKDAYS
 from schemas import DateMention
 
-_WEEKDAYS = (
-    "monday",
-    "tuesday",
-    "wednesday",
-    "thursday",
-    "friday",
-    "saturday",
-    "sunday",
-)
-_MONTHS = {
-    name: number
-    for number, names in enumerate(
-        (
-            ("january", "jan"),
-            ("february", "feb"),
-            ("march", "mar"),
-            ("april", "apr"),
-            ("may",),
-            ("june", "jun"),
-            ("july", "jul"),
-            ("august", "aug"),
-            ("september", "sep", "sept"),
-            ("october", "oct"),
-            ("november", "nov"),
-            ("december", "dec"),
-        ),
-        start=1,
-    )
-    for name in names
-}
-_MONTH_NAMES = "|".join(sorted(_MONTHS, key=len, reverse=True))
+_MONTH_NAMES = "|".join(sorted(MONTHS, key=len, reverse=True))
 _MONTH_DAY = re.compile(
     rf"\b({_MONTH_NAMES})\.? (\d{{1,2}})(?:st|nd|rd|th)?\b(?:,? (\d{{4}}))?"
 )
@@ -136,7 +107,7 @@ def _absolute(text: str, anchor: date | None, tense: Tense) -> str | None:
     if (match := _MONTH_DAY.search(text)) and (match[3] or anchor):
         return _day(
             int(match[3]) if match[3] else None,
-            _MONTHS[match[1]],
+            MONTHS[match[1]],
             int(match[2]),
             anchor,
             tense,
@@ -144,13 +115,13 @@ def _absolute(text: str, anchor: date | None, tense: Tense) -> str | None:
     if (match := _DAY_MONTH.search(text)) and (match[3] or anchor):
         return _day(
             int(match[3]) if match[3] else None,
-            _MONTHS[match[2]],
+            MONTHS[match[2]],
             int(match[1]),
             anchor,
             tense,
         )
     if match := _MONTH_YEAR.search(text):
-        return f"{match[2]}-{_MONTHS[match[1]]:02d}"
+        return f"{match[2]}-{MONTHS[match[1]]:02d}"
     if match := _YEAR_RANGE.search(text):
         end = match[2] if len(match[2]) == 4 else match[1][:2] + match[2]
         return f"{match[1]}/{end}"
@@ -202,15 +173,15 @@ def _ordinal(year: int, month: int, day: int) -> int:
 def _relative(text: str, anchor: date | None, tense: Tense) -> str | None:
     if anchor is None:
         return None
-    for name in _WEEKDAYS:
+    for name in WEEKDAYS:
         if re.search(rf"\b{name}\b", text):
             if tense == "future" or text.startswith("next "):
-                ahead = (_WEEKDAYS.index(name) - anchor.weekday()) % 7
+                ahead = (WEEKDAYS.index(name) - anchor.weekday()) % 7
                 return (anchor + timedelta(days=ahead)).isoformat()
-            back = (anchor.weekday() - _WEEKDAYS.index(name)) % 7
+            back = (anchor.weekday() - WEEKDAYS.index(name)) % 7
             return (anchor - timedelta(days=back)).isoformat()
     if match := _MONTH_ONLY.match(text):
-        return _month_of(_MONTHS[match[1]], anchor, tense)
+        return _month_of(MONTHS[match[1]], anchor, tense)
     return _calendar_relative(text, anchor)
 
 

@@ -6,6 +6,8 @@ cue, a hedge or a prediction without reading the tree-walking code.
 
 from __future__ import annotations
 
+from pipeline.calendar import MONTHS, WEEKDAYS
+
 
 def word_list(text: str) -> list[str]:
     """The whitespace-separated words of a block of text, in order."""
@@ -110,12 +112,11 @@ MODALS = word_set(
 )
 
 #: Month and weekday names: a clause that names one places its event in time.
-CALENDAR_WORDS = word_set(
-    """
-    january february march april june july august september october november
-    december monday tuesday wednesday thursday friday saturday sunday
-    """
-)
+#: "May" is left out: a modal far more often than a month.
+#: Abbreviations are left out too ("Jan", "Mar").
+CALENDAR_WORDS = frozenset(WEEKDAYS) | {
+    name for name in MONTHS if len(name) > 3 and name != "sept"
+}
 
 #: Adjectives that turn "it is X that ..." into an opinion.
 OPINION_ADJECTIVES = word_set(

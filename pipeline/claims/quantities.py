@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 from spacy.tokens import Doc, Span, Token
 
+from pipeline.calendar import MONTHS
 from pipeline.claims.lexicon import word_set
 from pipeline.claims.numbers import (
     UNAMBIGUOUS_SCALES,
@@ -93,12 +94,7 @@ _CASUALTY_WORDS = word_set(
     hurt evacuated infected
     """
 )
-_MONTHS = word_set(
-    """
-    january february march april may june july august september october november
-    december jan feb mar apr jun jul aug sep sept oct nov dec
-    """
-)
+_MONTHS = frozenset(MONTHS)
 _YEAR = re.compile(r"^(1[5-9]\d\d|20\d\d)s?$")
 _YEAR_RANGE = re.compile(r"^(1[5-9]|20)\d\d[-\u2013]\d{2,4}$")
 _RANGE_TOKEN = re.compile(r"^([\d,.]+)[-\u2013]([\d,.]+)$")
