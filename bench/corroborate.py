@@ -29,6 +29,7 @@ from pathlib import Path
 
 from pipeline.claims import extract_claims
 from pipeline.corroborate import CorroborateSettings, Corroborator
+from pipeline.corroborate.meaning import meaning
 from pipeline.dedupe import DedupeIndex, fingerprint
 from pipeline.ingest import ingest_record
 from pipeline.settings import DedupeSettings, IngestLimits
@@ -159,6 +160,7 @@ def run_seeds() -> tuple[list[tuple[str, Claim]], float]:
     articles = claimed(dedupe_in_order(ingest(sorted((ROOT / "seeds").glob("*.txt")))))
     corroborator = Corroborator({}, OrderedKeys(), settings=CorroborateSettings())
     placed: list[tuple[str, Claim]] = []
+    meaning()  # loaded once per process: not part of any decision
     started = time.perf_counter()
     for article in articles:
         result = corroborator.corroborate(article, seen_at=SEEN_AT)

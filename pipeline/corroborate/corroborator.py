@@ -17,6 +17,7 @@ from pydantic import TypeAdapter
 from pipeline.corroborate.cache import Memo
 from pipeline.corroborate.compare import Comparer
 from pipeline.corroborate.decision import Decision, loaded_cluster
+from pipeline.corroborate.meaning import meaning
 from pipeline.corroborate.records import (
     ArticleRecord,
     ClusterRecord,
@@ -70,6 +71,9 @@ class Corroborator:
         self._window = EventWindow(state, expiry, hours=settings.window_hours)
         self._comparer = Comparer(tolerance=settings.approx_tolerance)
         self._members: Memo[tuple[Any, ...], ClusterMember] = Memo(4096)
+        # Loaded here, once per process: a missing model stops a worker as it
+        # starts, not every article it then decides.
+        meaning()
 
     def corroborate(
         self, article: EnrichedArticle, *, seen_at: datetime

@@ -12,6 +12,7 @@ import re
 from collections.abc import Iterable
 from functools import lru_cache
 
+from pipeline.calendar import MONTHS
 from schemas import Claim, Entity
 
 #: A word, a number (with separators) or an apostrophe form; nothing else counts.
@@ -117,6 +118,40 @@ def claim_entities(claim: Claim) -> frozenset[str]:
     speaker = set(entity_key(claim.speaker.name).split()) if claim.speaker else set()
     keys = {entity_key(e) for e in claim.entities}
     return frozenset(k for k in keys if k and not set(k.split()) <= speaker)
+
+
+_YEAR = re.compile(r"^(?:1[89]|20)\d\d$")
+
+
+def claim_periods(claim: Claim) -> frozenset[str]:
+    """The months and years the claim is about: "2005-01", "2005", or "-01" for a
+    month whose year is not known. Weekdays are left out: outlets date one event by
+    the day they report it."""
+    periods = set()
+    for date in claim.dates:
+        value = date.value or ""
+        if _YEAR.match(value[:4]):
+            periods.add(value[:7] if value[4:5] == "-" else value[:4])
+            continue
+        words = tokens(date.text)
+        year = next((w for w in words if _YEAR.match(w)), "")
+        months = [MONTHS[w] for w in words if w in MONTHS and len(w) > 3]
+        periods.update(f"{year}-{m:02d}" for m in months)
+        if year and not months:
+            periods.add(year)
+    return frozenset(periods)
+
+
+def periods_overlap(a: frozenset[str], b: frozenset[str]) -> bool:
+    """Whether some period of each can be the same: the parts both name agree."""
+    return any(_compatible(x, y) for x in a for y in b)
+
+
+def _compatible(a: str, b: str) -> bool:
+    year_a, _, month_a = a.partition("-")
+    year_b, _, month_b = b.partition("-")
+    years = not year_a or not year_b or year_a == year_b
+    return years and (not month_a or not month_b or month_a == month_b)
 
 
 def _speaker_words(claim: Claim) -> list[str]:

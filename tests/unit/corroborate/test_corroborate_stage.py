@@ -15,6 +15,7 @@ from pipeline.corroborate import CorroborateSettings, Corroboration, Corroborato
 from pipeline.state import OrderedKeys
 from schemas import (
     Claim,
+    DateMention,
     DuplicateVerdict,
     EnrichedArticle,
     Entity,
@@ -44,6 +45,7 @@ def claim(
     entities: tuple[Entity, ...] = (NK, UKRAINE),
     speaker: str | None = None,
     hedged: bool = False,
+    dates: tuple[DateMention, ...] = (),
 ) -> Claim:
     """A claim whose article and index are set when it is put in an article."""
     who = Speaker(name=speaker, type="person") if speaker else None
@@ -56,6 +58,7 @@ def claim(
         quantities=quantities,
         entities=entities,
         hedged=hedged,
+        dates=dates,
     )
 
 
@@ -190,6 +193,33 @@ def test_different_facts_stay_apart(
     )
     assert cluster_ids(first) != cluster_ids(other)
     assert [len(c.members) for c in other.clusters] == [1]
+
+
+JOBS = "US firms added {n} jobs in {month}, the Labor Department said."
+
+
+@pytest.mark.parametrize(
+    ("month", "value", "joined"),
+    [("January", "2005-01", True), ("January", None, True), ("October", None, False)],
+)
+def test_claims_about_other_months_state_other_facts(
+    desk: Desk,
+    article_factory: ArticleFactory,
+    month: str,
+    value: str | None,
+    joined: bool,
+) -> None:
+    def jobs(n: int, month: str, value: str | None = None) -> Claim:
+        return claim(
+            JOBS.format(n=f"{n:,}", month=month),
+            quantities=(Quantity(text=f"{n:,}", low=n, high=n, counted="jobs"),),
+            entities=(Entity(text="the Labor Department", label="ORG"),),
+            dates=(DateMention(text=month, value=value),),
+        )
+
+    first = desk(article_factory("a", jobs(146_000, "January", "2005-01")))
+    second = desk(article_factory("b", jobs(157_000, month, value)))
+    assert (cluster_ids(first) == cluster_ids(second)) is joined
 
 
 def killed(n: int) -> Quantity:
