@@ -38,6 +38,7 @@ from pipeline.corroborate.meaning import cosine, meaning
 from pipeline.corroborate.profile import (
     MEANING_SHARE,
     ClaimProfile,
+    agreement,
     combined,
     profile,
     word_similarity,
@@ -62,10 +63,11 @@ class Pair:
 
 @dataclass(frozen=True)
 class Scored:
-    """A pair's parts: (words, meaning) for every pair of claims across it."""
+    """A pair's parts: (words, meaning, agreement) for every pair of claims
+    across it."""
 
     same: bool
-    parts: tuple[tuple[float, float], ...]  # empty: a side had no claim
+    parts: tuple[tuple[float, float, float], ...]  # empty: a side had no claim
 
 
 def main() -> None:
@@ -109,7 +111,11 @@ def score_pairs(pairs: Sequence[Pair]) -> list[Scored]:
         Scored(
             p.same,
             tuple(
-                (word_similarity(a, b), cosine(a.vector, b.vector) or 0.0)
+                (
+                    word_similarity(a, b),
+                    cosine(a.vector, b.vector) or 0.0,
+                    agreement(a, b),
+                )
                 for a, b in itertools.product(profiles[p.first], profiles[p.second])
             ),
         )
@@ -139,7 +145,9 @@ Predict = Callable[[Scored], bool]
 
 def predictor(share: float, threshold: float) -> Predict:
     def joined(pair: Scored) -> bool:
-        return any(combined(w, m, share) >= threshold for w, m in pair.parts)
+        return any(
+            combined(w, m, share) * agreed >= threshold for w, m, agreed in pair.parts
+        )
 
     return joined
 
@@ -212,7 +220,10 @@ def report(scored: Sequence[Scored]) -> dict[str, object]:
 
 
 def cross_words(scored: Sequence[Scored]) -> dict[str, float]:
-    words_only = [Scored(s.same, tuple((w, 0.0) for w, _ in s.parts)) for s in scored]
+    words_only = [
+        Scored(s.same, tuple((w, 0.0, agreed) for w, _, agreed in s.parts))
+        for s in scored
+    ]
     return cross_validated(words_only)[0]
 
 
@@ -246,7 +257,8 @@ def compare_transformer(pairs: Sequence[Pair]) -> dict[str, object]:
         ("static", np.array([float(np.dot(a, b)) for a, b in vectors]), static_cpu),
     ):
         sentence_level = [
-            Scored(p.same, ((0.0, float(s)),)) for p, s in zip(pairs, sims, strict=True)
+            Scored(p.same, ((0.0, float(s), 1.0),))
+            for p, s in zip(pairs, sims, strict=True)
         ]
         row, _ = cross_validated(sentence_level)
         print(

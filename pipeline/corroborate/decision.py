@@ -279,6 +279,7 @@ class Decision:
             hedged=claim.hedged or figure.quantity.qualifier in {"approx", "vague"},
             time=self._time,
             seq=self._seq,
+            actors=sorted(_actors(claim)),
         )
 
     def _peers(
@@ -288,9 +289,13 @@ class Decision:
         clusters that count the same of the same people: the first of each
         distinct figure, and the same speaker's latest (it may be an update).
         Repeats of one figure are compared once, not with every earlier repeat."""
+        if figure["category"] == "count:":
+            return []  # a bare number counts nothing: "one" against "10"
         comparable = set(comparable_categories(figure["category"]))
         own = [
-            f for f in self._figures(cluster["figures"]) if f["category"] in comparable
+            f
+            for f in self._figures(cluster["figures"])
+            if f["category"] in comparable and same_actors(f, figure)
         ]
         others = (
             [] if figure["fate"] == "count" else self._elsewhere(figure, comparable)
@@ -335,6 +340,26 @@ def same_subject(a: FigureRecord, b: FigureRecord) -> bool:
     if _meets(a["subject"], b["subject"]):
         return True
     return _meets(a["subject"], b["context"]) and _meets(b["subject"], a["context"])
+
+
+def same_actors(a: FigureRecord, b: FigureRecord) -> bool:
+    """Whether two figures can be about the same actors: when both claims name
+    organisations or people, some name is shared ("Ryanair has an option on 70
+    more" and "Japan Airlines has an option on 20 more" count different orders)."""
+    first, second = a.get("actors") or [], b.get("actors") or []
+    if not first or not second:
+        return True
+    names = {word for key in first for word in key.split()}
+    return any(word in names for key in second for word in key.split())
+
+
+def _actors(claim: Claim) -> set[str]:
+    speaker = set(entity_key(claim.speaker.name).split()) if claim.speaker else set()
+    keys = {entity_key(e) for e in claim.entities if e.label in _ACTOR_LABELS}
+    return {k for k in keys if k and not set(k.split()) <= speaker}
+
+
+_ACTOR_LABELS = frozenset({"ORG", "PERSON"})
 
 
 def _meets(keys: list[str], others: list[str]) -> bool:

@@ -106,11 +106,17 @@ def profile(claim: Claim, figures: tuple[Figure, ...]) -> ClaimProfile:
 
 def similarity(a: ClaimProfile, b: ClaimProfile) -> float:
     """How likely the two claims state the same fact, in [0, 1]."""
-    score = combined(word_similarity(a, b), cosine(a.vector, b.vector))
+    words, meant = word_similarity(a, b), cosine(a.vector, b.vector)
+    return combined(words, meant) * agreement(a, b)
+
+
+def agreement(a: ClaimProfile, b: ClaimProfile) -> float:
+    """What is left of the score when what must agree does not: 1.0 when it does."""
+    left = 1.0
     if a.periods and b.periods and not periods_overlap(a.periods, b.periods):
         # "146,000 jobs in January" and "337,000 jobs in October" are two facts.
-        return score * OTHER_PERIOD
-    return score
+        left *= OTHER_PERIOD
+    return left
 
 
 def combined(words: float, meant: float | None, share: float = MEANING_SHARE) -> float:

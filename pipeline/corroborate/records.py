@@ -105,6 +105,8 @@ class FigureRecord(TypedDict):
     hedged: bool
     time: float
     seq: int
+    # Written since figures were kept apart by who they are about (older lack it):
+    actors: NotRequired[list[str]]  # entity keys of the claim's organisations, people
 
 
 def article_key(article_id: str) -> str:

@@ -240,6 +240,41 @@ def test_masked_numbers_join_and_are_compared(
     assert (comparison.first.article_id, comparison.second.article_id) == ("a", "b")
 
 
+def aircraft(n: int) -> Quantity:
+    return Quantity(text=str(n), low=n, high=n, counted="aircraft")
+
+
+@pytest.mark.parametrize(
+    ("buyer", "compared"), [("Ryanair", True), ("Japan Airlines", False)]
+)
+def test_figures_of_other_actors_in_one_cluster_are_not_compared(
+    desk: Desk, article_factory: ArticleFactory, buyer: str, compared: bool
+) -> None:
+    def order(who: str, n: int) -> Claim:
+        return claim(
+            f"{who} has placed a firm order for {n} of the new aircraft.",
+            quantities=(aircraft(n),),
+            entities=(Entity(text=who, label="ORG"),),
+        )
+
+    first = desk(article_factory("a", order("Ryanair", 70)))
+    second = desk(article_factory("b", order(buyer, 30)))
+    assert cluster_ids(first) == cluster_ids(second)  # one kind of fact
+    assert len(second.comparisons) == int(compared)
+
+
+def test_a_bare_number_is_not_compared(
+    desk: Desk, article_factory: ArticleFactory
+) -> None:
+    def approved(n: int) -> Claim:
+        bare = Quantity(text=str(n), low=n, high=n)
+        return claim(f"Officials approved {n} of the proposals.", quantities=(bare,))
+
+    desk(article_factory("a", approved(2)))
+    second = desk(article_factory("b", approved(10)))
+    assert second.comparisons == ()
+
+
 def test_claims_of_one_article_may_share_a_cluster_but_count_once(
     desk: Desk, article_factory: ArticleFactory
 ) -> None:
