@@ -13,6 +13,8 @@ order:
 - same-fact pairs joined: pairs of sentences of one fact, from two articles;
 - different-fact pairs apart: a sentence of one fact against a sentence of another
   fact or near miss of its group, from two articles;
+- near misses apart: each near miss against the fact it resembles (the hardest
+  different-fact pairs);
 - labelled sentences with no claim (their pairs count as not joined).
 
 The corpus is read from ../shared/corpora/bbc-news at run time, never copied.
@@ -55,6 +57,7 @@ class Group:
     stories: dict[str, str]  # article id -> story id
     facts: dict[str, list[Ref]]  # fact id -> sentences stating it
     near_misses: list[list[Ref]]
+    like: list[str]  # the fact each near miss resembles
 
 
 def main() -> None:
@@ -91,6 +94,7 @@ def read_groups(folder: Path) -> list[Group]:
                 raw["articles"],
                 {f["id"]: refs(f["sentences"]) for f in raw["facts"]},
                 [refs(n["sentences"]) for n in raw.get("near_misses", [])],
+                [str(n.get("like", "")) for n in raw.get("near_misses", [])],
             )
         )
     if not groups:
@@ -171,12 +175,15 @@ def grouped(articles: Sequence[EnrichedArticle]) -> dict[Ref, set[str]]:
 def score(groups: Sequence[Group], clusters: dict[Ref, set[str]]) -> dict[str, float]:
     same = [joined(a, b, clusters) for a, b in same_pairs(groups)]
     different = [not joined(a, b, clusters) for a, b in different_pairs(groups)]
+    near = [not joined(a, b, clusters) for a, b in near_miss_pairs(groups)]
     labelled = {r for g in groups for refs_ in g.facts.values() for r in refs_}
     return {
         "same-fact pairs": len(same),
         "same-fact joined": sum(same) / len(same) if same else 1.0,
         "different-fact pairs": len(different),
         "different-fact apart": sum(different) / len(different) if different else 1.0,
+        "near-miss pairs": len(near),
+        "near misses apart": sum(near) / len(near) if near else 1.0,
         "labelled sentences": len(labelled),
         "without a claim": sum(1 for r in labelled if r not in clusters)
         / len(labelled),
@@ -209,6 +216,19 @@ def different_pairs(groups: Sequence[Group]) -> list[tuple[Ref, Ref]]:
     return sorted(pairs)
 
 
+def near_miss_pairs(groups: Sequence[Group]) -> list[tuple[Ref, Ref]]:
+    """Each near miss against the fact it resembles, from two articles: the pairs
+    that look most alike and must stay apart."""
+    return [
+        (miss, stated)
+        for g in groups
+        for sentences, like in zip(g.near_misses, g.like, strict=True)
+        for miss in sentences
+        for stated in g.facts.get(like, [])
+        if miss[0] != stated[0] and miss not in g.facts.get(like, [])
+    ]
+
+
 def joined(a: Ref, b: Ref, clusters: dict[Ref, set[str]]) -> bool:
     return bool(clusters.get(a, set()) & clusters.get(b, set()))
 
@@ -219,6 +239,8 @@ def print_row(label: str, row: dict[str, float]) -> None:
         f" ({row['same-fact pairs']:.0f} pairs)"
         f"  different-fact apart {row['different-fact apart']:.3f}"
         f" ({row['different-fact pairs']:.0f} pairs)"
+        f"  near misses apart {row['near misses apart']:.3f}"
+        f" ({row['near-miss pairs']:.0f} pairs)"
         f"  labelled sentences without a claim {row['without a claim']:.3f}"
     )
 

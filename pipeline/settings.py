@@ -123,7 +123,7 @@ class CorroborateSettings(BaseModel):
     model_config = ConfigDict(frozen=True)
 
     threshold: float = Field(
-        default=0.42,
+        default=0.31,
         gt=0.0,
         le=1.0,
         description="Similarity at which a claim joins a cluster.",

@@ -1,7 +1,7 @@
 """The corroborate stage's logic: the same fact across outlets, and its figures.
 
 Pure and synchronous; no Kafka here. ``Corroborator.corroborate`` places each claim
-of an article in the cluster of the most similar earlier claim in the story window,
+of an article in the cluster whose members it is most like in the story window,
 or founds one, and compares each figure with the earlier figures that count the
 same thing. The agent calls it one article at a time, in the order of the one
 decision log; ``newsline extract`` calls it with a dict and an ``OrderedKeys``.

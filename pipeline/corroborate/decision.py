@@ -3,7 +3,9 @@
 Claims are placed one at a time, in article order, so a later claim of the same
 article may join a cluster an earlier one founded. A placement is a few dozen
 single-key lookups: the candidate clusters come from the posting lists of the
-claim's terms, the best few by shared terms are scored on their members' profiles.
+claim's terms, the best few by shared terms are scored on their members' profiles
+(the mean over the founding and latest members), and the best at or above the
+threshold is joined.
 
 Every key is written at most once per article (``StagedWrites``), and a posting
 list is rewritten only when the cluster is new to its recent half: in the service
@@ -120,10 +122,14 @@ class Decision:
             cluster = self._cluster(cluster_id)
             if cluster is None:
                 continue
-            score = max(
+            # The mean over the members kept, not the best one: scored on its best
+            # member, a claim chained different facts of one story into a cluster
+            # as soon as the threshold was low enough for real restatements.
+            scores = [
                 similarity(claim, ClaimProfile.load(p))
                 for p in _profiles(cluster, self._settings.max_profiles)
-            )
+            ]
+            score = sum(scores) / len(scores)
             if score >= self._settings.threshold and (best is None or score > best[0]):
                 best = (score, cluster_id)
         return None if best is None else self._cluster(best[1])

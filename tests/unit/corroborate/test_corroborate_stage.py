@@ -435,7 +435,12 @@ def test_each_key_is_written_once_per_article(
     # once, holding all three clusters.
     store = TableLikeStore()
     desk = Desk(store)
-    claims = [claim(UNRELATED[0][0]), claim(CAPTURE), claim(PARAPHRASES[2])]
+    villages = Quantity(text="two", low=2, high=2, counted="villages")
+    claims = [
+        claim(UNRELATED[2][0], quantities=(villages,), entities=UNRELATED[2][1:]),
+        claim(CAPTURE, quantities=(two_soldiers(),)),
+        claim(PARAPHRASES[2], quantities=(two_soldiers(),)),
+    ]
     desk(article_factory("a", *claims))
     assert store.writes
     assert max(store.writes.values()) == 1

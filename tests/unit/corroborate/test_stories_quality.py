@@ -16,7 +16,11 @@ from tests.conftest import CORPORA, ROOT
 pytestmark = [pytest.mark.corpus, pytest.mark.slow]
 
 #: A little under what was measured when each floor was last raised (file order).
-FLOORS = {"same-fact joined": 0.13, "different-fact apart": 0.99}
+FLOORS = {
+    "same-fact joined": 0.19,
+    "different-fact apart": 0.99,
+    "near misses apart": 0.94,
+}
 #: Labelled claim sentences the claims stage finds no claim in (headlines, mostly).
 CEILING_WITHOUT_A_CLAIM = 0.10
 
