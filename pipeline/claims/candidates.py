@@ -1,8 +1,9 @@
 """Cheap text tests that keep sentences which cannot be claims away from the parser.
 
-A sentence is parsed only if it could assert something: not boilerplate, not a
-question, not a heading (no closing punctuation), not a fragment cut by the
-extractor (starts lower-case or holds an ellipsis), and neither tiny nor huge.
+A sentence is parsed only if it could assert something: not boilerplate (but for
+a headline), not a question, not a heading (no closing punctuation), not a fragment
+cut by the extractor (starts lower-case or holds an ellipsis), and neither tiny nor
+huge.
 """
 
 from __future__ import annotations
@@ -26,7 +27,18 @@ _META = re.compile(
 
 def is_candidate(sentence: Sentence) -> bool:
     """Whether a sentence is worth parsing as a possible claim."""
-    return not sentence.boilerplate and could_be_claim(sentence.text)
+    if sentence.boilerplate:
+        return is_headline(sentence)
+    return could_be_claim(sentence.text)
+
+
+def is_headline(sentence: Sentence) -> bool:
+    """The article's first line, kept from the text as a heading: a news headline
+    states its story's main claim without a full stop ("Yukos loses US bankruptcy
+    battle"), and other outlets state it in their first sentence."""
+    text = sentence.text.strip()
+    heading = not _CLOSED.search(text) and not text.endswith("?")
+    return sentence.index == 0 and heading and could_be_claim(f"{text}.")
 
 
 def could_be_claim(text: str) -> bool:

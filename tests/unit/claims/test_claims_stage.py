@@ -92,6 +92,22 @@ def test_boilerplate_never_yields_claims() -> None:
     assert claims_of(text, boilerplate=frozenset({0})) == ()
 
 
+@pytest.mark.parametrize(
+    ("headline", "claims"),
+    [
+        ("Yukos loses US bankruptcy battle", 1),
+        ("Talking point", 0),
+        ("Will Yukos lose its US bankruptcy battle?", 0),
+    ],
+)
+def test_a_headline_is_read_like_a_sentence(headline: str, claims: int) -> None:
+    # Ingest marks the first line boilerplate, as a heading without a full stop.
+    found = extract_claims(
+        [article(headline, "The judge ruled on Thursday.", boilerplate=frozenset({0}))]
+    )[0]
+    assert len([c for c in found if c.sentence_index == 0]) == claims
+
+
 def test_odd_article_yields_nothing_and_does_not_stop_the_batch() -> None:
     odd = article("\u0000\u0000 ... ???", "_" * 5000 + ".", "1 2 3 4 5 6.")
     good = article("Ukraine captured two soldiers in Kursk.")
