@@ -64,6 +64,7 @@ bench: install ## print every benchmark figure; write docs/benchmarks/ (tables, 
 	$(BIN)/python bench/claims_bbc.py
 	$(BIN)/python bench/corroborate.py
 	$(BIN)/python bench/same_claim.py
+	$(BIN)/python bench/stories_bbc.py
 	$(BIN)/python bench/offline.py
 	$(BIN)/python bench/growth.py
 	$(BIN)/python bench/throughput.py

@@ -116,11 +116,11 @@ def read_articles(groups: Sequence[Group]) -> dict[str, EnrichedArticle]:
         article = ingest_record(record.value, limits=settings.ingest)
         assert isinstance(article, EnrichedArticle), (name, article)
         articles[name] = article.model_copy(update={"source": name})
-    check_hashes(groups, articles)
+    check_hashes(articles)
     return articles
 
 
-def check_hashes(groups: Sequence[Group], articles: dict[str, EnrichedArticle]) -> None:
+def check_hashes(articles: dict[str, EnrichedArticle]) -> None:
     labelled = _label_hashes()
     for (name, index), digest in labelled.items():
         text = articles[name].sentences[index].text

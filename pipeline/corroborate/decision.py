@@ -38,7 +38,7 @@ from pipeline.corroborate.records import (
     term_key,
     text_key,
 )
-from pipeline.corroborate.terms import entity_key
+from pipeline.corroborate.terms import claim_entities, entity_key
 from pipeline.settings import CorroborateSettings
 from pipeline.state import Store
 from pipeline.state.staging import StagedWrites
@@ -285,7 +285,7 @@ class Decision:
             hedged=claim.hedged or figure.quantity.qualifier in {"approx", "vague"},
             time=self._time,
             seq=self._seq,
-            actors=sorted(_actors(claim)),
+            actors=sorted(claim_entities(claim, _ACTOR_LABELS)),
         )
 
     def _peers(
@@ -357,12 +357,6 @@ def same_actors(a: FigureRecord, b: FigureRecord) -> bool:
         return True
     names = {word for key in first for word in key.split()}
     return any(word in names for key in second for word in key.split())
-
-
-def _actors(claim: Claim) -> set[str]:
-    speaker = set(entity_key(claim.speaker.name).split()) if claim.speaker else set()
-    keys = {entity_key(e) for e in claim.entities if e.label in _ACTOR_LABELS}
-    return {k for k in keys if k and not set(k.split()) <= speaker}
 
 
 _ACTOR_LABELS = frozenset({"ORG", "PERSON"})

@@ -113,10 +113,15 @@ def _name_key(text: str) -> str:
     return " ".join(words)
 
 
-def claim_entities(claim: Claim) -> frozenset[str]:
-    """The claim's entities as keys, the speaker's own name left out."""
+def claim_entities(
+    claim: Claim, labels: frozenset[str] | None = None
+) -> frozenset[str]:
+    """The claim's entities as keys (of these labels only, when given), the
+    speaker's own name left out."""
     speaker = set(entity_key(claim.speaker.name).split()) if claim.speaker else set()
-    keys = {entity_key(e) for e in claim.entities}
+    keys = {
+        entity_key(e) for e in claim.entities if labels is None or e.label in labels
+    }
     return frozenset(k for k in keys if k and not set(k.split()) <= speaker)
 
 
