@@ -28,13 +28,14 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from pipeline.claims import extract_claims
-from pipeline.corroborate import CorroborateSettings, Corroborator
+from pipeline.corroborate import CorroborateSettings, Corroborator, heir
 from pipeline.corroborate.meaning import meaning
 from pipeline.dedupe import DedupeIndex, fingerprint
 from pipeline.ingest import ingest_record
 from pipeline.settings import DedupeSettings, IngestLimits
 from pipeline.state import OrderedKeys
 from schemas import Claim, EnrichedArticle
+from schemas.corroborate import ClaimCluster
 from schemas.dedupe import DedupeRequest
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -61,6 +62,9 @@ SEED_GROUPS: dict[str, list[tuple[str, str]]] = {
         ("003", "The proposal follows the confirmation"),
         ("004", "The Security Service for Ukraine announced"),
         ("004", "That statement comes after"),
+        # The spy agency's confirmation of the capture, as one more outlet told it.
+        ("000", "South Korea's National Intelligence Service (NIS) has reportedly"),
+        ("002", "South Korea's National Intelligence Service (NIS) has reportedly"),
     ],
     "offer": [
         ("000", "Ukraine is willing to exchange"),
@@ -87,10 +91,6 @@ SEED_GROUPS: dict[str, list[tuple[str, str]]] = {
     "journalists": [
         ("000", "In a statement posted on X, Zelenskyy said he had instructed"),
         ("002", '"This was not an easy task'),
-    ],
-    "nis confirmed": [
-        ("000", "South Korea's National Intelligence Service (NIS) has reportedly"),
-        ("002", "South Korea's National Intelligence Service (NIS) has reportedly"),
     ],
 }
 #: Claims that state a fact no other seed claim states.
@@ -160,13 +160,23 @@ def run_seeds() -> tuple[list[tuple[str, Claim]], float]:
     articles = claimed(dedupe_in_order(ingest(sorted((ROOT / "seeds").glob("*.txt")))))
     corroborator = Corroborator({}, OrderedKeys(), settings=CorroborateSettings())
     placed: list[tuple[str, Claim]] = []
+    latest: dict[str, ClaimCluster] = {}
     meaning()  # loaded once per process: not part of any decision
     started = time.perf_counter()
     for article in articles:
         result = corroborator.corroborate(article, seen_at=SEEN_AT)
+        latest.update((c.cluster_id, c) for c in result.clusters)
         placed += [(article.source[:3], c) for c in result.article.claims]
     elapsed = time.perf_counter() - started
-    return placed, elapsed / max(1, len(placed))
+    final = [(s, _followed(c, latest)) for s, c in placed]
+    return final, elapsed / max(1, len(placed))
+
+
+def _followed(claim: Claim, latest: dict[str, ClaimCluster]) -> Claim:
+    """The claim with the cluster that holds it at the end (merges followed)."""
+    if claim.cluster_id is None:
+        return claim
+    return claim.model_copy(update={"cluster_id": heir(latest, claim.cluster_id)})
 
 
 def label_seed_pairs(
@@ -198,11 +208,12 @@ def edit_pairs() -> list[tuple[bool, bool]]:
     results = []
     for same, first, second in pairs:
         corroborator = Corroborator({}, OrderedKeys(), settings=CorroborateSettings())
-        ids = [
-            c.cluster_id
+        done = [
+            corroborator.corroborate(article, seen_at=SEEN_AT)
             for article in (by_text[first], by_text[second])
-            for c in corroborator.corroborate(article, seen_at=SEEN_AT).article.claims
         ]
+        latest = {c.cluster_id: c for r in done for c in r.clusters}
+        ids = [_followed(c, latest).cluster_id for r in done for c in r.article.claims]
         if len(ids) == 2:
             results.append((same, ids[0] == ids[1]))
         else:

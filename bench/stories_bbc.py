@@ -35,12 +35,13 @@ from label_sentences import BBC, sentence_hash
 
 from pipeline.claims import extract_claims
 from pipeline.clients.corpus import plan
-from pipeline.corroborate import CorroborateSettings, Corroborator
+from pipeline.corroborate import CorroborateSettings, Corroborator, heir
 from pipeline.dedupe import DedupeIndex, fingerprint
 from pipeline.ingest import ingest_record
 from pipeline.settings import DedupeSettings, Settings
 from pipeline.state import OrderedKeys
 from schemas import EnrichedArticle
+from schemas.corroborate import ClaimCluster
 from schemas.dedupe import DedupeRequest
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -160,15 +161,22 @@ def claimed(articles: dict[str, EnrichedArticle]) -> dict[str, EnrichedArticle]:
 
 
 def grouped(articles: Sequence[EnrichedArticle]) -> dict[Ref, set[str]]:
-    """The clusters of each sentence's claims, the articles decided in this order."""
+    """The clusters of each sentence's claims at the end, the articles decided in
+    this order (merged clusters followed)."""
     corroborator = Corroborator({}, OrderedKeys(), settings=CorroborateSettings())
-    clusters: dict[Ref, set[str]] = {}
+    latest: dict[str, ClaimCluster] = {}
+    placed: list[tuple[Ref, str]] = []
     for article in articles:
         result = corroborator.corroborate(article, seen_at=SEEN_AT)
-        for claim in result.article.claims:
-            if claim.cluster_id is not None:
-                ref = (article.source, claim.sentence_index)
-                clusters.setdefault(ref, set()).add(claim.cluster_id)
+        latest.update((c.cluster_id, c) for c in result.clusters)
+        placed += [
+            ((article.source, claim.sentence_index), claim.cluster_id)
+            for claim in result.article.claims
+            if claim.cluster_id is not None
+        ]
+    clusters: dict[Ref, set[str]] = {}
+    for ref, cluster_id in placed:
+        clusters.setdefault(ref, set()).add(heir(latest, cluster_id))
     return clusters
 
 

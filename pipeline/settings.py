@@ -123,7 +123,7 @@ class CorroborateSettings(BaseModel):
     model_config = ConfigDict(frozen=True)
 
     threshold: float = Field(
-        default=0.31,
+        default=0.40,
         gt=0.0,
         le=1.0,
         description="Similarity at which a claim joins a cluster.",
@@ -144,7 +144,7 @@ class CorroborateSettings(BaseModel):
         description="Latest clusters remembered per index term; older ones drop out.",
     )
     max_profiles: int = Field(
-        default=8,
+        default=32,
         gt=0,
         description="Member texts per cluster that a new claim is compared with.",
     )

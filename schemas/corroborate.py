@@ -34,8 +34,12 @@ class ClusterMember(WireModel):
 class ClaimCluster(WireModel):
     """Claims about one fact. Key on the compacted ``claims.clusters``: cluster_id.
 
-    Republished whenever a claim joins; the latest record is the cluster. A large
-    cluster lists only its founding member and its latest ones, and its first
+    Republished whenever a claim joins; the latest record is the cluster. Claims
+    are grouped by single linkage (a claim close enough to any listed member of
+    several clusters joins them into one), so the grouping of a window does not
+    depend on the order its claims arrived in; a cluster is named after its member
+    with the earliest publication time (then the smallest claim_id). A large
+    cluster lists only its namer and its latest members, and its first
     sources; the counts are exact. Every claim names its cluster (``cluster_id``
     on ``claims``), so the whole membership can be read from there.
     """
@@ -44,7 +48,7 @@ class ClaimCluster(WireModel):
     cluster_id: str
     label: str = Field(description="The text of a representative claim.")
     members: tuple[ClusterMember, ...] = Field(
-        description="The founding member and the latest ones (all, when few)."
+        description="The member it is named by, then the latest ones (all, when few)."
     )
     member_count: int = Field(ge=0, description="Members, listed or not.")
     sources: tuple[str, ...] = Field(
@@ -56,6 +60,12 @@ class ClaimCluster(WireModel):
     )
     first_seen: datetime
     updated: datetime
+    merged_into: str | None = Field(
+        default=None,
+        description="Set when a later claim joined this cluster to another: the "
+        "cluster that now holds its members (this record then lists none). Claims "
+        "published with this cluster_id belong to that one.",
+    )
 
     @model_validator(mode="before")
     @classmethod

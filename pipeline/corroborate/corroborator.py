@@ -16,13 +16,16 @@ from pydantic import TypeAdapter
 
 from pipeline.corroborate.cache import Memo
 from pipeline.corroborate.compare import Comparer
-from pipeline.corroborate.decision import Decision, loaded_cluster
+from pipeline.corroborate.decision import MAX_HOPS, Decision, loaded_cluster
 from pipeline.corroborate.meaning import meaning
 from pipeline.corroborate.records import (
     ArticleRecord,
     ClusterRecord,
+    FigureRecord,
     article_key,
     cluster_key,
+    figures_key,
+    profiles_key,
     tally_key,
 )
 from pipeline.settings import CorroborateSettings, EventTimeSettings
@@ -154,7 +157,7 @@ class Corroborator:
             c.model_copy(update={"cluster_id": assigned.get(c.claim_id)})
             for c in article.claims
         )
-        stored = (self._state.get(cluster_key(c)) for c in record["clusters"])
+        stored = [self._state.get(cluster_key(c)) for c in self._named(record)]
         notes = article.notes
         if "capped" in record:
             notes = (*notes, _capped_note(*record["capped"]))
@@ -166,17 +169,66 @@ class Corroborator:
             comparisons=comparisons,
         )
 
+    def _named(self, record: ArticleRecord) -> list[str]:
+        """The clusters the article changed and, for any merged since, the live
+        cluster that holds its claims now."""
+        named = dict.fromkeys(record["clusters"])
+        for cluster_id in record["clusters"]:
+            live = self._live_id(cluster_id)
+            if live is not None:
+                named.setdefault(live)
+        return list(named)
+
     def _forget(self, key: str) -> None:
         article_id = article_of_expiry(key)
         record = self._state.get(article_key(article_id))
         if record is not None and record["expiry"] == key:
             gone = set(record["figures"])
             for figure in gone:
-                self._state.pop(figure, None)
+                self._forget_figure(figure)
+            # Ids the article named may have merged since: its members are in the
+            # live cluster each now points to, shrunk once.
+            live = {c: self._live_id(c) for c in record["clusters"]}
             for cluster_id in record["clusters"]:
-                self._shrink(cluster_id, record, article_id, gone)
+                self._unref(cluster_id)
+            leaving: dict[str, list[str]] = {}
+            for claim_id, placed in record["assigned"]:
+                heir = live.get(placed, self._live_id(placed))
+                if heir is not None:
+                    leaving.setdefault(heir, []).append(claim_id)
+            for heir in dict.fromkeys(h for h in live.values() if h is not None):
+                self._shrink(heir, record, article_id, gone, leaving.get(heir, []))
+            self._state.pop(profiles_key(article_id), None)
             del self._state[article_key(article_id)]
         self._window.leave(key)
+
+    def _forget_figure(self, key: str) -> None:
+        figure: FigureRecord | None = self._state.pop(key, None)
+        if figure is not None and figure["fate"] != "count":
+            self._unpost(figures_key(figure["category"]), key)
+
+    def _live_id(self, cluster_id: str) -> str | None:
+        for _ in range(MAX_HOPS):
+            stored: ClusterRecord | None = self._state.get(cluster_key(cluster_id))
+            if stored is None:
+                return None
+            if "merged_into" not in stored:
+                return cluster_id
+            cluster_id = stored["merged_into"]
+        return None
+
+    def _unref(self, cluster_id: str) -> None:
+        """One article fewer names the id; a pointer no article names is gone."""
+        stored: ClusterRecord | None = self._state.get(cluster_key(cluster_id))
+        if stored is None or "refs" not in stored:
+            return
+        refs = stored["refs"] - 1
+        if refs <= 0 and "merged_into" in stored:
+            for term in stored["terms"]:
+                self._unpost(term, cluster_id)
+            del self._state[cluster_key(cluster_id)]
+        else:
+            self._state[cluster_key(cluster_id)] = {**stored, "refs": refs}
 
     def _shrink(
         self,
@@ -184,6 +236,7 @@ class Corroborator:
         record: ArticleRecord,
         article_id: str,
         figures: set[str],
+        leaving: list[str],
     ) -> None:
         """The cluster without the article's members and figures; gone once no
         listed member is left (the unlisted ones are older, and leave first)."""
@@ -194,7 +247,6 @@ class Corroborator:
         cluster["members"] = [
             m for m in cluster["members"] if m["member"]["article_id"] != article_id
         ]
-        leaving = [c for c, placed in record["assigned"] if placed == cluster_id]
         self._count_out(cluster, record, leaving)
         if not cluster["members"] or cluster["count"] <= 0:
             self._drop(cluster)
@@ -232,7 +284,10 @@ class Corroborator:
         del self._state[cluster_key(cluster_id)]
 
     def _unpost(self, key: str, cluster_id: str) -> None:
-        holders = [h for h in self._state.get(key) or [] if h != cluster_id]
+        held = self._state.get(key) or []
+        holders = [h for h in held if h != cluster_id]
+        if len(holders) == len(held):
+            return
         if holders:
             self._state[key] = holders
         else:
@@ -257,6 +312,7 @@ def publishable(
         independent_sources=cluster["independent_sources"],
         first_seen=datetime.fromtimestamp(cluster["first_seen"], tz=UTC),
         updated=datetime.fromtimestamp(cluster["updated"], tz=UTC),
+        merged_into=cluster.get("merged_into"),
     )
 
 

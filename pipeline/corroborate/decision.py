@@ -3,18 +3,22 @@
 Claims are placed one at a time, in article order, so a later claim of the same
 article may join a cluster an earlier one founded. A placement is a few dozen
 single-key lookups: the candidate clusters come from the posting lists of the
-claim's terms, the best few by shared terms are scored on their members' profiles
-(the mean over the founding and latest members), and the best at or above the
-threshold is joined.
+claim's terms, and the best few by shared terms are scored on their listed
+members' profiles. The claim joins every cluster with a member at or above the
+threshold (single linkage): when it links several, they merge into the one named
+by the earliest namer (``namer_key``), and the others become pointers to it
+(``merged_into``), published so that readers follow them. A window's grouping is
+then the same in any arrival order, as long as no cluster outgrows its listed
+members (``max_members``) and no term its posting list (``max_postings``).
 
 Every key is written at most once per article (``StagedWrites``), and a posting
 list is rewritten only when the cluster is new to its recent half: in the service
 each write is a changelog record, and posting lists were most of those bytes.
 
-A cluster's record is bounded whatever its size (``bounded``): it lists its founding
-member and the latest ones, its first and latest figures and its latest terms, and
-keeps exact counts of members and of distinct sources (with one ``o:`` tally per
-source). A decision reads and writes whole records, so with unbounded ones the
+A cluster's record is bounded whatever its size (``bounded``): it lists the member
+it is named by and the latest ones, its first and latest figures and its latest
+terms, and keeps exact counts of members and of distinct sources (with one ``o:``
+tally per source). A decision reads and writes whole records, so with unbounded ones the
 thousandth copy of a wire story cost a thousand times the first.
 """
 
@@ -34,6 +38,7 @@ from pipeline.corroborate.records import (
     cluster_key,
     figure_key,
     figures_key,
+    profiles_key,
     tally_key,
     term_key,
     text_key,
@@ -68,6 +73,12 @@ class Decision:
         self._oldest = oldest
         self._comparer = comparer
         self._copies = _copied_sentences(article)
+        placed = article.claims[: settings.max_claims_per_article]
+        self._figures_of = {c.claim_id: read_figures(c) for c in placed}
+        self._own = {
+            c.claim_id: profile(c, self._figures_of[c.claim_id]) for c in placed
+        }
+        self._others: dict[str, list[ClaimProfile] | None] = {}
         self._context = sorted(_article_context(article))
         self.assigned: list[list[str]] = []
         self.changed: dict[str, ClusterRecord] = {}  # joined or founded, in order
@@ -78,13 +89,9 @@ class Decision:
 
     def place(self, claim: Claim) -> None:
         """Put the claim in its cluster; compare its figures with earlier ones."""
-        figures = read_figures(claim)
-        claim_profile = profile(claim, figures)
-        cluster = (
-            self._twin_cluster(claim)
-            or self._best_cluster(claim_profile)
-            or self._found(claim)
-        )
+        figures = self._figures_of.get(claim.claim_id) or read_figures(claim)
+        claim_profile = self._own.get(claim.claim_id) or profile(claim, figures)
+        cluster = self._merged(self._linked(claim, claim_profile), claim)
         self.changed.setdefault(cluster["cluster_id"], cluster)
         self._join(cluster, claim, claim_profile)
         self.assigned.append([claim.claim_id, cluster["cluster_id"]])
@@ -95,55 +102,123 @@ class Decision:
 
     def flush(self) -> None:
         """Write the changed clusters back (a table keeps only what is assigned),
-        then every write of the decision to the store, each key once."""
+        then every write of the decision to the store, each key once. Each counts
+        one more article that names it."""
         for cluster_id, cluster in self.changed.items():
+            cluster["refs"] = cluster.get("refs", 0) + 1
             self._state[cluster_key(cluster_id)] = cluster
+        if self._own:
+            own = [p.dump() for p in self._own.values()]
+            self._state[profiles_key(self._article.article_id)] = own
         self._state.commit()
 
     # Grouping
 
-    def _twin_cluster(self, claim: Claim) -> ClusterRecord | None:
-        """The live cluster that already holds this very text, if any.
+    def _linked(self, claim: Claim, claim_profile: ClaimProfile) -> list[ClusterRecord]:
+        """Every live cluster with a listed member close enough to the claim, and
+        the one that holds its very text.
 
-        A claim is scored against a cluster's founding and latest members only, so
-        without this a word-for-word copy could join another cluster that scores
-        higher by then, and which cluster the two copies share would depend on the
-        order they arrived in (on several partitions, not fixed).
+        Linkage is single, to any member, not to a cluster's average: only then is
+        the grouping of a window the same whatever order its claims came in (two
+        claims are together when a chain of close pairs joins them, and every pair
+        is scored whichever of the two came last).
         """
+        linked: dict[str, ClusterRecord] = {}
+        twin = self._twin_cluster(claim)
+        if twin is not None:
+            linked[twin["cluster_id"]] = twin
+        for cluster in self._candidates(claim_profile):
+            if cluster["cluster_id"] not in linked and any(
+                self._close(claim_profile, ClaimProfile.load(m["profile"]), m)
+                for m in _listed(cluster, self._settings.max_profiles)
+            ):
+                linked[cluster["cluster_id"]] = cluster
+        return list(linked.values())
+
+    def _close(
+        self, claim: ClaimProfile, other: ClaimProfile, member: MemberRecord
+    ) -> bool:
+        """Whether two claims are one fact: alike enough, and, from two articles,
+        each the other's closest in its article.
+
+        The second test keeps a claim that mixes two facts from chaining them: of
+        "Ukraine has captured two soldiers" and "Zelenskyy is prepared to return
+        two captured soldiers", each has a closer match in the other's article. It
+        looks at the two articles only, so the grouping stays order-free.
+        """
+        score = similarity(claim, other)
+        if score < self._settings.threshold:
+            return False
+        article_id = member["member"]["article_id"]
+        if article_id == self._article.article_id:
+            return True
+        theirs = self._profiles_of(article_id)
+        if theirs is None:  # decided before profiles were kept
+            return True
+        return all(similarity(claim, p) <= score for p in theirs) and all(
+            similarity(other, p) <= score for p in self._own.values()
+        )
+
+    def _profiles_of(self, article_id: str) -> list[ClaimProfile] | None:
+        if article_id not in self._others:
+            stored = self._state.get(profiles_key(article_id))
+            self._others[article_id] = (
+                None if stored is None else [ClaimProfile.load(p) for p in stored]
+            )
+        return self._others[article_id]
+
+    def _twin_cluster(self, claim: Claim) -> ClusterRecord | None:
+        """The live cluster that already holds this very text, if any: a copy
+        joins it even when its founding member has left the listed ones."""
         for cluster_id in self._state.get(text_key(claim.text)) or []:
             cluster = self._cluster(cluster_id)
             if cluster is not None:
                 return cluster
         return None
 
-    def _best_cluster(self, claim: ClaimProfile) -> ClusterRecord | None:
-        best: tuple[float, str] | None = None
-        for cluster_id in self._candidates(claim):
-            cluster = self._cluster(cluster_id)
-            if cluster is None:
-                continue
-            # The mean over the members kept, not the best one: scored on its best
-            # member, a claim chained different facts of one story into a cluster
-            # as soon as the threshold was low enough for real restatements.
-            scores = [
-                similarity(claim, ClaimProfile.load(p))
-                for p in _profiles(cluster, self._settings.max_profiles)
-            ]
-            score = sum(scores) / len(scores)
-            if score >= self._settings.threshold and (best is None or score > best[0]):
-                best = (score, cluster_id)
-        return None if best is None else self._cluster(best[1])
-
-    def _candidates(self, claim: ClaimProfile) -> list[str]:
-        """The clusters sharing most index terms with the claim, most first."""
+    def _candidates(self, claim: ClaimProfile) -> list[ClusterRecord]:
+        """The live clusters sharing most index terms with the claim, most first
+        (an absorbed cluster's id still in a posting list stands for its heir)."""
         hits: Counter[str] = Counter()
         for term in claim.index_terms():
             hits.update(self._state.get(term_key(term)) or [])
         ranked = sorted(hits.items(), key=lambda hit: (-hit[1], hit[0]))
-        return [cluster_id for cluster_id, _ in ranked[: self._settings.max_candidates]]
+        found: dict[str, ClusterRecord] = {}
+        limit = self._settings.max_candidates
+        for cluster_id, _ in ranked[: 2 * limit]:
+            cluster = self._cluster(cluster_id)
+            if cluster is not None:
+                found.setdefault(cluster["cluster_id"], cluster)
+            if len(found) == limit:
+                break
+        return list(found.values())
+
+    def _merged(self, linked: list[ClusterRecord], claim: Claim) -> ClusterRecord:
+        """The one cluster the claim and every cluster it links are now: the one
+        named by the earliest of their namers, which absorbs the others."""
+        mine = self._namer(claim)
+        ranked = sorted(linked, key=lambda c: namer_key(namer_of(c)))
+        if ranked and namer_key(namer_of(ranked[0])) <= namer_key(mine):
+            heir, ranked = ranked[0], ranked[1:]
+        else:
+            heir = self._found(claim)
+            # A copy of the namer's text published earlier keeps the name.
+            same = [c for c in ranked if c["cluster_id"] == heir["cluster_id"]]
+            if same:
+                heir, ranked = same[0], [c for c in ranked if c is not same[0]]
+                heir["namer"] = mine
+            self.changed.setdefault(heir["cluster_id"], heir)
+        for absorbed in ranked:
+            self._absorb(heir, absorbed)
+        return heir
+
+    def _namer(self, claim: Claim) -> list[Any]:
+        published = self._article.published_at
+        stamp = None if published is None else published.timestamp()
+        return [stamp, text_key(claim.text)]
 
     def _found(self, claim: Claim) -> ClusterRecord:
-        cluster_id = cluster_id_of(claim.claim_id)
+        cluster_id = cluster_id_of(text_key(claim.text))
         return ClusterRecord(
             cluster_id=cluster_id,
             label=claim.text,
@@ -156,6 +231,56 @@ class Decision:
             independent_sources=0,
             figures=[],
             terms=[],
+            namer=self._namer(claim),
+        )
+
+    def _absorb(self, heir: ClusterRecord, absorbed: ClusterRecord) -> None:
+        """Move the absorbed cluster's members, counts and figures to its heir; its
+        record becomes a pointer to the heir."""
+        heir["members"] = _by_namer(heir, [*heir["members"], *absorbed["members"]])
+        if heir["members"]:
+            heir["label"] = heir["members"][0]["member"]["text"]
+        heir["count"] += absorbed["count"]
+        self._move_tallies(heir, absorbed)
+        heir["figures"] += [f for f in absorbed["figures"] if f not in heir["figures"]]
+        heir["first_seen"] = min(heir["first_seen"], absorbed["first_seen"])
+        heir["updated"] = max(heir["updated"], absorbed["updated"], self._time)
+        bound(heir, self._settings)
+        self.changed[absorbed["cluster_id"]] = ClusterRecord(
+            cluster_id=absorbed["cluster_id"],
+            label=absorbed["label"],
+            first_seen=absorbed["first_seen"],
+            updated=self._time,
+            members=[],
+            count=0,
+            sources=[],
+            source_count=0,
+            independent_sources=0,
+            figures=[],
+            terms=absorbed["terms"],  # its id is unposted from them when it goes
+            merged_into=heir["cluster_id"],
+            refs=absorbed.get("refs", 0),
+        )
+
+    def _move_tallies(self, heir: ClusterRecord, absorbed: ClusterRecord) -> None:
+        """Per-source tallies of the listed sources move to the heir; sources
+        beyond the listed ones are counted as new to it."""
+        for source in absorbed["sources"]:
+            moved = self._state.get(tally_key(absorbed["cluster_id"], source))
+            if moved is None:
+                continue
+            del self._state[tally_key(absorbed["cluster_id"], source)]
+            key = tally_key(heir["cluster_id"], source)
+            members, independents = self._state.get(key) or (0, 0)
+            if members == 0 and moved[0] > 0:
+                heir["source_count"] += 1
+                if len(heir["sources"]) < SOURCES_LISTED:
+                    heir["sources"].append(source)
+            if independents == 0 and moved[1] > 0:
+                heir["independent_sources"] += 1
+            self._state[key] = [members + moved[0], independents + moved[1]]
+        heir["source_count"] += max(
+            0, absorbed["source_count"] - len(absorbed["sources"])
         )
 
     def _join(
@@ -177,14 +302,13 @@ class Decision:
         ]
         if len(listed) == len(cluster["members"]):
             self._count_in(cluster, member.source, independent=member.independent)
-        cluster["members"] = [
-            *listed,
-            MemberRecord(
-                member=member.model_dump(mode="json"),
-                time=self._time,
-                profile=claim_profile.dump(),
-            ),
-        ]
+        joined = MemberRecord(
+            member=member.model_dump(mode="json"),
+            time=self._time,
+            profile=claim_profile.dump(),
+        )
+        cluster["members"] = _by_namer(cluster, [*listed, joined])
+        cluster["label"] = cluster["members"][0]["member"]["text"]
         cluster["first_seen"] = min(cluster["first_seen"], self._time)
         cluster["updated"] = max(cluster["updated"], self._time)
         self._post(cluster, claim_profile.index_terms())
@@ -228,15 +352,28 @@ class Decision:
                 cluster["terms"].append(key)
 
     def _cluster(self, cluster_id: str) -> ClusterRecord | None:
-        """A live cluster, as a copy this decision may change and write back."""
+        """A live cluster, as a copy this decision may change and write back; an
+        absorbed one's heir."""
+        for _ in range(MAX_HOPS):
+            cluster = self._record(cluster_id)
+            if cluster is None or "merged_into" not in cluster:
+                return cluster
+            cluster_id = cluster["merged_into"]
+        return None
+
+    def _record(self, cluster_id: str) -> ClusterRecord | None:
         if cluster_id in self.changed:
             return self.changed[cluster_id]
         if cluster_id not in self._loaded:
             stored: ClusterRecord | None = self._state.get(cluster_key(cluster_id))
-            if stored is not None and stored["updated"] >= self._oldest:
-                self._loaded[cluster_id] = loaded_cluster(stored, self._state)
-            else:
-                self._loaded[cluster_id] = None
+            live = stored is not None and (
+                "merged_into" in stored or stored["updated"] >= self._oldest
+            )
+            self._loaded[cluster_id] = (
+                loaded_cluster(stored, self._state)
+                if stored is not None and live
+                else None
+            )
         return self._loaded[cluster_id]
 
     def _independent(self, claim: Claim) -> bool:
@@ -334,9 +471,43 @@ class Decision:
         return [r for r in records if r is not None and r["time"] >= self._oldest]
 
 
-def cluster_id_of(claim_id: str) -> str:
-    """A cluster is named after the claim that founded it."""
-    return hashlib.sha256(f"cluster|{claim_id}".encode()).hexdigest()[:32]
+def cluster_id_of(text: str) -> str:
+    """A cluster is named after the text of one claim, its namer (``text_key``):
+    copies of that text, which always share a cluster, never rename it."""
+    return hashlib.sha256(f"cluster|{text}".encode()).hexdigest()[:32]
+
+
+#: Pointers followed from an absorbed cluster to the live one that holds it.
+MAX_HOPS = 16
+
+
+def namer_of(cluster: ClusterRecord) -> list[Any]:
+    """``[published, text key]`` of the member the cluster is named after (a
+    record kept before clusters merged is named after its founding member)."""
+    if "namer" in cluster:
+        return cluster["namer"]
+    return [None, text_key(cluster["members"][0]["member"]["text"])]
+
+
+def namer_key(namer: list[Any]) -> tuple[float, str]:
+    """Earliest publication time first (none counts as latest), then text: a
+    function of the members alone, so one grouping has one set of names, and in a
+    live feed (published about when it arrives) names rarely change."""
+    published, text = namer
+    return (float("inf") if published is None else float(published), str(text))
+
+
+def _by_namer(cluster: ClusterRecord, members: list[MemberRecord]) -> list[Any]:
+    """The members with the namer first, the rest in their articles' time order."""
+    if not members:
+        return members
+    namer = namer_of(cluster)[1] if "namer" in cluster or cluster["members"] else None
+    firsts = [
+        i for i, m in enumerate(members) if text_key(m["member"]["text"]) == namer
+    ]
+    first = members[firsts[0]] if firsts else None
+    rest = [m for m in members if m is not first]
+    return ([] if first is None else [first]) + sorted(rest, key=lambda m: m["time"])
 
 
 def same_subject(a: FigureRecord, b: FigureRecord) -> bool:
@@ -387,12 +558,10 @@ def _in_order(a: FigureRecord, b: FigureRecord) -> tuple[FigureRecord, FigureRec
     return (a, b) if (a["time"], a["seq"]) <= (b["time"], b["seq"]) else (b, a)
 
 
-def _profiles(cluster: ClusterRecord, limit: int) -> list[Any]:
-    """The founding member's profile and the latest ones': how the fact was first
-    told, and how it is told now."""
+def _listed(cluster: ClusterRecord, limit: int) -> list[MemberRecord]:
+    """The namer and the latest members: the claims a new one is scored against."""
     members = cluster["members"]
-    chosen = members[:1] + members[1:][-(limit - 1) :] if limit > 1 else members[:1]
-    return [m["profile"] for m in chosen]
+    return members[:1] + members[1:][-(limit - 1) :] if limit > 1 else members[:1]
 
 
 #: Distinct sources a cluster's record lists (all are counted), and the latest
@@ -403,7 +572,7 @@ TERMS_KEPT = 256
 
 
 def bound(cluster: ClusterRecord, settings: CorroborateSettings) -> None:
-    """Cut the cluster's lists to their bounds: the founding member and the latest
+    """Cut the cluster's lists to their bounds: the namer and the latest
     ones; the first and the latest figures (the first of each distinct figure is
     what a new one is compared with, the latest may be an update); the latest terms.
     """
@@ -437,6 +606,9 @@ def loaded_cluster(stored: ClusterRecord, state: Store) -> ClusterRecord:
         figures=list(stored["figures"]),
         terms=list(stored["terms"]),
     )
+    for field in ("namer", "merged_into", "refs"):
+        if field in stored:
+            cluster[field] = stored[field]
     if "count" not in stored:
         _count_listed(cluster, state)
     return cluster

@@ -7,14 +7,18 @@ Values are plain JSON, as in a faust table with the JSON serializer.
 - ``seq``: the number of the last article decided; orders ties in time.
 - ``watermark``: the latest event time seen (epoch seconds); the window ends there.
 - ``a:<article_id>``: the ArticleRecord: what the article was told, for redelivery.
-- ``k:<cluster_id>``: the ClusterRecord: its counts, its founding and latest members
+- ``k:<cluster_id>``: the ClusterRecord: its counts, its namer and latest members
   with their profiles, its first and latest figures. Bounded, whatever the number of
-  members: a decision reads and writes it whole.
+  members: a decision reads and writes it whole. A cluster absorbed into another
+  keeps a record with ``merged_into`` and no members, followed wherever its id is
+  still named, until no article that names it is left in the window.
 - ``o:<cluster_id>|<source>``: ``[members, independent members]`` of one source in
   one cluster, so that distinct-source counts stay exact as members come and go.
 - ``t:<term>``: the latest clusters (ids) holding a term: the candidate index.
 - ``x:<digest>``: ``[cluster_id]``, the latest cluster holding a claim of exactly this
   text (case and spacing aside): where a word-for-word copy goes.
+- ``p:<article_id>``: the profiles of the article's claims: whether a claim is
+  the closest in its article to a claim of another (see ``Decision._close``).
 - ``g:<claim_id>#<index>``: a FigureRecord.
 - ``f:<category>``: the latest figures (keys) counting a category, across clusters.
 
@@ -36,6 +40,7 @@ __all__ = [
     "cluster_key",
     "figure_key",
     "figures_key",
+    "profiles_key",
     "tally_key",
     "term_key",
     "text_key",
@@ -77,13 +82,17 @@ class ClusterRecord(TypedDict):
     label: str
     first_seen: float
     updated: float
-    members: list[MemberRecord]  # the founding member and the latest ones
+    members: list[MemberRecord]  # the namer first, then the latest ones
     count: int  # members in the cluster, listed or not
     sources: list[str]  # distinct sources, first seen first, the first few
     source_count: int  # distinct sources
     independent_sources: int  # distinct sources among the independent members
     figures: list[str]  # g: keys, the first and the latest
     terms: list[str]  # t: and x: keys it was posted under, the latest
+    # Written since clusters merged (older records lack them):
+    namer: NotRequired[list[Any]]  # [published, claim_id]: the member it is named by
+    merged_into: NotRequired[str]  # set on an absorbed cluster: where it went
+    refs: NotRequired[int]  # decided articles in the window that name this id
 
 
 class FigureRecord(TypedDict):
@@ -128,6 +137,10 @@ def term_key(term: str) -> str:
 def text_key(text: str) -> str:
     words = " ".join(text.casefold().split())
     return "x:" + hashlib.sha256(words.encode()).hexdigest()[:24]
+
+
+def profiles_key(article_id: str) -> str:
+    return f"p:{article_id}"
 
 
 def figure_key(claim_id: str, index: int) -> str:

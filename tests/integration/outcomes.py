@@ -12,6 +12,7 @@ from pipeline.cli.extract import extract
 from pipeline.cli.supervise import WorkerProcess
 from pipeline.clients.kafka import ensure_topics
 from pipeline.clients.results import Offsets, Results, collect, output_offsets
+from pipeline.corroborate import heir
 from pipeline.settings import Settings
 from pipeline.topics import DEADLETTER, ENRICHED, topic_name
 from schemas import Claim, DeadLetter, EnrichedArticle
@@ -150,7 +151,10 @@ def assert_order_free(results: Results, stream: Stream, reference: Reference) ->
     clusters: dict[str, set[str | None]] = {}
     for article in results.enriched.values():
         for claim in article.claims:
-            clusters.setdefault(claim.text, set()).add(claim.cluster_id)
+            cluster_id = claim.cluster_id
+            if cluster_id is not None:  # merges followed
+                cluster_id = heir(results.clusters, cluster_id)
+            clusters.setdefault(claim.text, set()).add(cluster_id)
     split = {text: ids for text, ids in clusters.items() if len(ids) > 1}
     assert not split, f"identical claims in different clusters: {split}"
 

@@ -13,6 +13,7 @@ from pipeline.cli.extract import extract
 from pipeline.cli.supervise import WorkerProcess
 from pipeline.clients.replay import replay
 from pipeline.clients.results import collect, output_offsets
+from pipeline.corroborate import heir
 from pipeline.settings import Settings
 from schemas import Claim, EnrichedArticle
 from schemas.corroborate import ClaimCluster, FigureComparison
@@ -98,6 +99,44 @@ async def test_kafka_output_equals_extract(
     assert {c.comparison_id: c for c in comparisons} == results.comparisons
     repeats = [s for a in offline.values() for s in a.sentences if s.repeat_of]
     assert len(repeats) >= 4  # the seeds repeat sentences word for word
+
+
+async def test_the_grouping_does_not_depend_on_partitions(
+    settings_factory: Callable[..., Settings],
+    worker_factory: Callable[[Settings], WorkerProcess],
+    seeds_dir: Path,
+    tmp_path: Path,
+) -> None:
+    # Four partitions: the articles reach the corroborate decision log in an order
+    # that varies from run to run, and is not extract's.
+    settings = settings_factory(topic_partitions=4)
+    worker = worker_factory(settings)
+    since = await output_offsets(settings)
+    report = await replay(settings, [seeds_dir])
+    results = await collect(
+        settings, since, expect=report.keys, timeout=TIMEOUT, settle_s=3.0
+    )
+    assert results.done() == set(report.keys), worker.log_tail()
+    await asyncio.to_thread(extract, settings, [seeds_dir], tmp_path / "out")
+    out = tmp_path / "out"
+    claims = map(
+        Claim.model_validate_json, (out / "claims.jsonl").read_text().splitlines()
+    )
+    offline = {c.claim_id: c for c in claims}
+    clusters = (out / "claims.clusters.jsonl").read_text().splitlines()
+    latest = {c.cluster_id: c for c in map(ClaimCluster.model_validate_json, clusters)}
+    assert offline.keys() == results.claims.keys()
+    assert _grouping(results.claims, results.clusters) == _grouping(offline, latest)
+
+
+def _grouping(
+    claims: dict[str, Claim], clusters: dict[str, ClaimCluster]
+) -> dict[str, str | None]:
+    """Each claim's cluster at the end, merges followed."""
+    return {
+        claim_id: None if c.cluster_id is None else heir(clusters, c.cluster_id)
+        for claim_id, c in claims.items()
+    }
 
 
 def _timeless(cluster: ClaimCluster) -> dict[str, object]:

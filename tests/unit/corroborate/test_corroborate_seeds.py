@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from pipeline.claims import extract_claims
-from pipeline.corroborate import CorroborateSettings, Corroborator
+from pipeline.corroborate import CorroborateSettings, Corroborator, heir
 from pipeline.state import OrderedKeys
 from schemas import Claim
 from schemas.corroborate import ClaimCluster, FigureComparison
@@ -34,6 +34,13 @@ class Outcome:
             self.clusters.update((c.cluster_id, c) for c in result.clusters)
             self.comparisons += result.comparisons
             self.claims += result.article.claims
+        # Each claim in the cluster that holds it at the end, merges followed.
+        self.claims = [
+            c.model_copy(update={"cluster_id": heir(self.clusters, c.cluster_id)})
+            if c.cluster_id is not None
+            else c
+            for c in self.claims
+        ]
 
     def cluster_of(self, start: str) -> ClaimCluster:
         (claim,) = [c for c in self.claims if c.text.startswith(start)][:1]

@@ -5,7 +5,8 @@ its threshold or the claims stage that joins fewer paraphrases, or more pairs th
 are not, fails here. Raise a floor when a change lifts it. A floor moved down is a
 trade made on purpose and measured on the BBC labels too: docs/corroboration-
 quality.md says which and why (the threshold's move to 0.31 traded MRPC precision,
-0.749 to 0.706, for recall, 0.852 to 0.910)."""
+0.749 to 0.706, for recall, 0.852 to 0.910; single linkage at 0.40 traded recall,
+0.910 to 0.873, for precision, 0.706 to 0.743, and for order-free grouping)."""
 
 from __future__ import annotations
 
@@ -21,7 +22,7 @@ pytestmark = [pytest.mark.corpus, pytest.mark.slow]
 
 PAIRS = 600
 #: A little under what was measured when each floor was last raised.
-FLOORS = {"precision": 0.69, "recall": 0.89, "f1": 0.78}
+FLOORS = {"precision": 0.73, "recall": 0.86, "f1": 0.79}
 
 
 @pytest.fixture(scope="module")

@@ -17,9 +17,9 @@ pytestmark = [pytest.mark.corpus, pytest.mark.slow]
 
 #: A little under what was measured when each floor was last raised (file order).
 FLOORS = {
-    "same-fact joined": 0.19,
+    "same-fact joined": 0.21,
     "different-fact apart": 0.99,
-    "near misses apart": 0.94,
+    "near misses apart": 0.96,
 }
 #: Labelled claim sentences the claims stage finds no claim in (headlines, mostly).
 CEILING_WITHOUT_A_CLAIM = 0.10

@@ -1,0 +1,125 @@
+"""The grouping of a window does not depend on the order its claims arrived in.
+
+The seed articles, with their claims, are decided in file order, reversed and
+shuffled. Each claim's cluster is followed through ``merged_into`` to the cluster
+that holds it at the end: the grouping, and the names of its clusters, are the
+same in every order, and every published pointer leads to a live cluster.
+"""
+
+from __future__ import annotations
+
+import random
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+from pipeline.claims import extract_claims
+from pipeline.corroborate import CorroborateSettings, Corroborator, heir
+from pipeline.state import OrderedKeys
+from schemas import EnrichedArticle
+from schemas.corroborate import ClaimCluster
+from tests.unit.dedupe.test_dedupe_seeds import dedupe_in_order, ingest_seeds
+
+SEEN_AT = datetime(2025, 1, 13, tzinfo=UTC)
+
+
+class Replay:
+    """The articles decided in one order: every claim's cluster at the end."""
+
+    def __init__(self, articles: list[EnrichedArticle]) -> None:
+        corroborator = Corroborator({}, OrderedKeys(), settings=CorroborateSettings())
+        self.latest: dict[str, ClaimCluster] = {}
+        self.placed: dict[str, str] = {}
+        for article in articles:
+            result = corroborator.corroborate(article, seen_at=SEEN_AT)
+            self.latest.update((c.cluster_id, c) for c in result.clusters)
+            for claim in result.article.claims:
+                assert claim.cluster_id is not None
+                self.placed[claim.claim_id] = claim.cluster_id
+        self.final = {claim: heir(self.latest, c) for claim, c in self.placed.items()}
+
+    def grouping(self) -> set[frozenset[str]]:
+        groups: dict[str, set[str]] = {}
+        for claim, cluster_id in self.final.items():
+            groups.setdefault(cluster_id, set()).add(claim)
+        return {frozenset(g) for g in groups.values()}
+
+
+@pytest.fixture(scope="module")
+def claimed() -> list[EnrichedArticle]:
+    root = Path(__file__).resolve().parents[3] / "seeds"
+    articles = dedupe_in_order(ingest_seeds(root))
+    return [
+        a.model_copy(update={"claims": claims})
+        for a, claims in zip(articles, extract_claims(articles), strict=True)
+    ]
+
+
+@pytest.fixture(scope="module")
+def replays(claimed: list[EnrichedArticle]) -> list[Replay]:
+    shuffled = random.Random(7).sample(claimed, len(claimed))
+    return [Replay(order) for order in (claimed, claimed[::-1], shuffled)]
+
+
+def test_three_orders_give_one_grouping(replays: list[Replay]) -> None:
+    first, *others = replays
+    assert len(first.grouping()) < len(first.final), "nothing was grouped"
+    for other in others:
+        assert other.grouping() == first.grouping()
+
+
+def test_three_orders_give_the_same_names(replays: list[Replay]) -> None:
+    first, *others = replays
+    for other in others:
+        assert other.final == first.final
+
+
+def test_the_live_clusters_list_the_same_members(replays: list[Replay]) -> None:
+    def live(replay: Replay) -> dict[str, tuple[int, int, frozenset[str]]]:
+        return {
+            c.cluster_id: (
+                c.member_count,
+                c.source_count,
+                frozenset(m.claim_id for m in c.members),
+            )
+            for c in replay.latest.values()
+            if c.merged_into is None
+        }
+
+    first, *others = replays
+    for other in others:
+        assert live(other) == live(first)
+
+
+def test_a_merge_is_published_as_a_pointer_to_a_live_cluster(
+    replays: list[Replay],
+) -> None:
+    pointers = [c for r in replays for c in r.latest.values() if c.merged_into]
+    assert pointers, "no order merged two clusters"
+    for replay in replays:
+        for cluster in replay.latest.values():
+            if cluster.merged_into is not None:
+                assert not cluster.members
+                heir_ = replay.latest[heir(replay.latest, cluster.cluster_id)]
+                assert heir_.merged_into is None
+                assert heir_.members
+
+
+def test_every_state_entry_leaves_with_the_window(
+    claimed: list[EnrichedArticle],
+) -> None:
+    state: dict[str, object] = {}
+    expiry = OrderedKeys()
+    corroborator = Corroborator(state, expiry, settings=CorroborateSettings())
+    for article in claimed[::-1]:
+        corroborator.corroborate(article, seen_at=SEEN_AT)
+    assert any(isinstance(v, dict) and "merged_into" in v for v in state.values()), (
+        "reversed, the seeds merge clusters"
+    )
+    # A later article moves the window past the seeds.
+    later = datetime(2025, 2, 13, tzinfo=UTC)
+    late = claimed[0].model_copy(update={"article_id": "late", "claims": []})
+    corroborator.corroborate(late, seen_at=later)
+    corroborator.expire(now=later)
+    assert set(state) == {"seq", "watermark", "a:late"}
