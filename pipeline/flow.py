@@ -21,6 +21,7 @@ from pipeline.topics import (
     DEDUPE_LOG,
     DEDUPED,
     ENRICHED,
+    STORIES,
     TopicSpec,
 )
 from schemas import EnrichedArticle, WireModel
@@ -100,12 +101,14 @@ def route_claims(
 
 def route_corroborated(done: Corroboration) -> Outputs:
     """Claims with their cluster, the clusters they changed, the figure comparisons,
-    and last the finished article, so a consumer that sees it can find the rest."""
+    the article's story, and last the finished article, so a consumer that sees it
+    can find the rest."""
     article = done.article
     return (
         *(Output(CLAIMS, claim.claim_id, claim) for claim in article.claims),
         *(Output(CLUSTERS, cluster.cluster_id, cluster) for cluster in done.clusters),
         *(Output(CONFLICTS, c.comparison_id, c) for c in done.comparisons),
+        *(Output(STORIES, story.story_id, story) for story in done.stories),
         Output(ENRICHED, article.article_id, article),
     )
 

@@ -163,6 +163,22 @@ class CorroborateSettings(BaseModel):
             " latest. Member and source counts stay exact."
         ),
     )
+    story_min_shared: int = Field(
+        default=2,
+        ge=1,
+        description=(
+            "Claim clusters two articles must share to be one story (one of them"
+            " stated in both leads)."
+        ),
+    )
+    story_hours: float = Field(
+        default=48.0,
+        gt=0,
+        description=(
+            "Articles published further apart than this are never one story (when"
+            " both give a publication time)."
+        ),
+    )
     max_claims_per_article: int = Field(
         default=300,
         gt=0,

@@ -68,6 +68,7 @@ CLUSTERS = TopicSpec(
 CONFLICTS = TopicSpec(
     "claims.conflicts", record="FigureComparison", key="comparison_id"
 )
+STORIES = TopicSpec("stories", record="Story", key="story_id", compacted=True)
 ENRICHED = TopicSpec("articles.enriched", record="EnrichedArticle", key="article_id")
 DEADLETTER = TopicSpec("articles.deadletter", record="DeadLetter", key="article_id")
 
@@ -81,12 +82,20 @@ ALL: tuple[TopicSpec, ...] = (
     CLAIMS,
     CLUSTERS,
     CONFLICTS,
+    STORIES,
     ENRICHED,
     DEADLETTER,
 )
 
 #: Topics a consumer of the pipeline's results reads.
-OUTPUTS: tuple[TopicSpec, ...] = (ENRICHED, CLAIMS, CLUSTERS, CONFLICTS, DEADLETTER)
+OUTPUTS: tuple[TopicSpec, ...] = (
+    ENRICHED,
+    CLAIMS,
+    CLUSTERS,
+    CONFLICTS,
+    STORIES,
+    DEADLETTER,
+)
 
 
 def topic_name(settings: Settings, spec: TopicSpec) -> str:

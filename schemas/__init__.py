@@ -26,6 +26,7 @@ from schemas.enriched import (
     Speaker,
 )
 from schemas.raw import RawArticle, derive_article_id
+from schemas.story import Story, StoryArticle
 
 __all__ = [
     "SCHEMA_VERSION",
@@ -46,6 +47,8 @@ __all__ = [
     "Sentence",
     "SentenceRef",
     "Speaker",
+    "Story",
+    "StoryArticle",
     "WireModel",
     "derive_article_id",
     "encode_original",

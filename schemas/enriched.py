@@ -136,4 +136,9 @@ class EnrichedArticle(WireModel):
     sentences: tuple[Sentence, ...]
     duplicate: DuplicateVerdict = DuplicateVerdict()
     claims: tuple[Claim, ...] = ()
+    story_id: str | None = Field(
+        default=None,
+        description="Its story on ``stories`` (set by corroborate; follow "
+        "merged_into there).",
+    )
     notes: tuple[ArticleNote, ...] = ()

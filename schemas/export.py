@@ -17,6 +17,7 @@ from schemas.corroborate import ClaimCluster, FigureComparison
 from schemas.deadletter import DeadLetter
 from schemas.enriched import Claim, EnrichedArticle
 from schemas.raw import RawArticle
+from schemas.story import Story
 
 HERE = Path(__file__).resolve().parent
 
@@ -27,6 +28,7 @@ EXPORTED: dict[str, type[WireModel]] = {
     "claim": Claim,
     "claim-cluster": ClaimCluster,
     "figure-comparison": FigureComparison,
+    "story": Story,
     "dead-letter": DeadLetter,
 }
 

@@ -113,7 +113,8 @@ def _more(count: int, listed: int) -> list[str]:
 
 
 def _corroboration(results: Results) -> list[str]:
-    clusters = sorted(results.clusters.values(), key=lambda c: -c.independent_sources)
+    live = (c for c in results.clusters.values() if c.merged_into is None)
+    clusters = sorted(live, key=lambda c: -c.independent_sources)
     lines = [f"claims.clusters: {len(clusters)} clusters; the most corroborated:"]
     lines += [
         f"  {c.independent_sources} independent of {len(c.sources)} sources: "
@@ -128,4 +129,12 @@ def _corroboration(results: Results) -> list[str]:
         f"{len(disagreements)} not consistent:"
     )
     lines += [f"  {c.relation}: {c.explanation[:100]}" for c in disagreements[:5]]
+    stories = [s for s in results.stories.values() if s.merged_into is None]
+    stories.sort(key=lambda s: -s.independent_sources)
+    lines.append(f"stories: {len(stories)} stories; the most reported:")
+    lines += [
+        f"  {s.independent_sources} independent of {s.source_count} sources, "
+        f"{s.article_count} articles: {s.headline[:80]}"
+        for s in stories[:3]
+    ]
     return lines

@@ -24,9 +24,10 @@ from pipeline.topics import (
     DEADLETTER,
     ENRICHED,
     OUTPUTS,
+    STORIES,
     topic_name,
 )
-from schemas import Claim, DeadLetter, EnrichedArticle
+from schemas import Claim, DeadLetter, EnrichedArticle, Story
 from schemas.corroborate import ClaimCluster, FigureComparison
 
 Offsets = dict[TopicPartition, int]
@@ -67,6 +68,7 @@ class Results:
     claims: dict[str, Claim] = field(default_factory=dict)
     clusters: dict[str, ClaimCluster] = field(default_factory=dict)
     comparisons: dict[str, FigureComparison] = field(default_factory=dict)
+    stories: dict[str, Story] = field(default_factory=dict)
     dead: dict[str, DeadLetter] = field(default_factory=dict)
     dead_without_id: list[DeadLetter] = field(default_factory=list)
     #: Dead letters by the position of the record they hold, and the keys they hold.
@@ -222,6 +224,9 @@ def _add(results: Results, settings: Settings, topic: str, value: bytes) -> None
     elif topic == topic_name(settings, CLUSTERS):
         cluster = decode(ClaimCluster, value)
         results.clusters[cluster.cluster_id] = cluster
+    elif topic == topic_name(settings, STORIES):
+        story = decode(Story, value)
+        results.stories[story.story_id] = story
     elif topic == topic_name(settings, CONFLICTS):
         comparison = decode(FigureComparison, value)
         _keep(results, results.comparisons, comparison.comparison_id, comparison)

@@ -14,6 +14,7 @@ from typing import Any
 
 from pydantic import TypeAdapter
 
+from pipeline.corroborate import stories
 from pipeline.corroborate.cache import Memo
 from pipeline.corroborate.compare import Comparer
 from pipeline.corroborate.decision import MAX_HOPS, Decision, loaded_cluster
@@ -26,8 +27,10 @@ from pipeline.corroborate.records import (
     cluster_key,
     figures_key,
     profiles_key,
+    story_key,
     tally_key,
 )
+from pipeline.corroborate.stories import StoryPlacement
 from pipeline.settings import CorroborateSettings, EventTimeSettings
 from pipeline.state import Store
 from pipeline.state.window import (
@@ -38,6 +41,7 @@ from pipeline.state.window import (
 )
 from schemas import ArticleNote, EnrichedArticle
 from schemas.corroborate import ClaimCluster, ClusterMember, FigureComparison
+from schemas.story import Story
 
 #: An article's comparisons are kept as one JSON text: as nested objects they took
 #: twice the memory, and a claim in a big story is compared dozens of times.
@@ -47,11 +51,13 @@ _COMPARISONS = TypeAdapter(list[FigureComparison])
 @dataclass(frozen=True)
 class Corroboration:
     """What one article changed: its claims with their cluster_id, every cluster it
-    joined or founded (whole, as now), and the comparisons of its figures."""
+    joined or founded (whole, as now), the comparisons of its figures, and its
+    story (with any it merged)."""
 
     article: EnrichedArticle
     clusters: tuple[ClaimCluster, ...]
     comparisons: tuple[FigureComparison, ...]
+    stories: tuple[Story, ...] = ()
 
 
 class Corroborator:
@@ -129,6 +135,13 @@ class Corroborator:
         placed = article.claims[: self._settings.max_claims_per_article]
         for claim in placed:
             decision.place(claim)
+        stories = StoryPlacement(decision.state, article, time=time)
+        story_id = stories.place(
+            decision.changed.values(),
+            decision.comparisons,
+            settings=self._settings,
+        )
+        stories.flush()
         decision.flush()
         record = ArticleRecord(
             seq=seq,
@@ -140,7 +153,12 @@ class Corroborator:
             figures=decision.figures,
             source=article.source,
             independent=decision.independent,
+            story=story_id,
+            stories=list(stories.changed),
+            original=article.duplicate.kind is None,
         )
+        if article.published_at is not None:
+            record["published"] = article.published_at.timestamp()
         if len(placed) < len(article.claims):
             record["capped"] = [len(placed), len(article.claims)]
         self._state[article_key(article.article_id)] = record
@@ -161,12 +179,26 @@ class Corroborator:
         notes = article.notes
         if "capped" in record:
             notes = (*notes, _capped_note(*record["capped"]))
+        story_id = record.get("story")
+        update = {"claims": claims, "notes": notes, "story_id": story_id}
         return Corroboration(
-            article=article.model_copy(update={"claims": claims, "notes": notes}),
+            article=article.model_copy(update=update),
             clusters=tuple(
                 publishable(c, self._members) for c in stored if c is not None
             ),
             comparisons=comparisons,
+            stories=self._stories(record),
+        )
+
+    def _stories(self, record: ArticleRecord) -> tuple[Story, ...]:
+        """The stories the article changed, as they are now, and the live one
+        each points to if merged since."""
+        ids: dict[str, None] = {}
+        for story_id in record.get("stories", []):
+            ids.update(dict.fromkeys(stories.named(self._state, story_id)))
+        found = [self._state.get(story_key(s)) for s in ids]
+        return tuple(
+            stories.publishable(s, self._live_id) for s in found if s is not None
         )
 
     def _named(self, record: ArticleRecord) -> list[str]:
@@ -199,6 +231,14 @@ class Corroborator:
             for heir in dict.fromkeys(h for h in live.values() if h is not None):
                 self._shrink(heir, record, article_id, gone, leaving.get(heir, []))
             self._state.pop(profiles_key(article_id), None)
+            if "story" in record and "source" in record:
+                stories.forget_article(
+                    self._state,
+                    record["story"],
+                    article_id,
+                    record["source"],
+                    independent=record.get("original", True),
+                )
             del self._state[article_key(article_id)]
         self._window.leave(key)
 

@@ -87,6 +87,11 @@ class Decision:
         self.figures: list[str] = []
         self.independent: list[str] = []  # claim ids that count as independent
 
+    @property
+    def state(self) -> StagedWrites:
+        """The decision's staged store: what else is decided with it writes here."""
+        return self._state
+
     def place(self, claim: Claim) -> None:
         """Put the claim in its cluster; compare its figures with earlier ones."""
         figures = self._figures_of.get(claim.claim_id) or read_figures(claim)

@@ -20,6 +20,8 @@ Values are plain JSON, as in a faust table with the JSON serializer.
 - ``p:<article_id>``: the profiles of the article's claims: whether a claim is
   the closest in its article to a claim of another (see ``Decision._close``).
 - ``g:<claim_id>#<index>``: a FigureRecord.
+- ``y:<story_id>``: the StoryRecord (see ``stories``); ``z:<story_id>|<source>``:
+  ``[articles, independent articles]`` of one source in one story.
 - ``f:<category>``: the latest figures (keys) counting a category, across clusters.
 
 ``expiry`` keys are ``<event hour>|<seq>|<article_id>``, as dedupe's.
@@ -36,11 +38,14 @@ __all__ = [
     "FigureRecord",
     "MemberRecord",
     "Profile",
+    "StoryRecord",
     "article_key",
     "cluster_key",
     "figure_key",
     "figures_key",
     "profiles_key",
+    "story_key",
+    "story_tally_key",
     "tally_key",
     "term_key",
     "text_key",
@@ -65,6 +70,11 @@ class ArticleRecord(TypedDict):
     source: NotRequired[str]
     independent: NotRequired[list[str]]  # claim ids that counted as independent
     capped: NotRequired[list[int]]  # [claims placed, claims] when over the cap
+    # Written since stories were decided (older records lack them):
+    story: NotRequired[str]  # its story's id when decided
+    stories: NotRequired[list[str]]  # story ids it changed (merges included)
+    original: NotRequired[bool]  # not a duplicate of an earlier article
+    published: NotRequired[float]  # its publication time, when it gave one
 
 
 class MemberRecord(TypedDict):
@@ -93,6 +103,25 @@ class ClusterRecord(TypedDict):
     namer: NotRequired[list[Any]]  # [published, claim_id]: the member it is named by
     merged_into: NotRequired[str]  # set on an absorbed cluster: where it went
     refs: NotRequired[int]  # decided articles in the window that name this id
+
+
+class StoryRecord(TypedDict):
+    """One story: enough to publish it and to merge it."""
+
+    story_id: str
+    headline: str
+    namer: list[Any]  # [published, article_id] of the article it is named after
+    first_seen: float
+    updated: float
+    articles: list[dict[str, Any]]  # StoryArticle (JSON) and "time", namer first
+    article_count: int
+    sources: list[str]
+    source_count: int
+    independent_sources: int
+    clusters: list[str]  # the latest
+    disagreements: list[str]  # comparison ids, the latest
+    merged_into: NotRequired[str]
+    refs: NotRequired[int]
 
 
 class FigureRecord(TypedDict):
@@ -141,6 +170,14 @@ def text_key(text: str) -> str:
 
 def profiles_key(article_id: str) -> str:
     return f"p:{article_id}"
+
+
+def story_key(story_id: str) -> str:
+    return f"y:{story_id}"
+
+
+def story_tally_key(story_id: str, source: str) -> str:
+    return f"z:{story_id}|{source}"
 
 
 def figure_key(claim_id: str, index: int) -> str:

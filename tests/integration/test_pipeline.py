@@ -15,7 +15,7 @@ from pipeline.clients.replay import replay
 from pipeline.clients.results import collect, output_offsets
 from pipeline.corroborate import heir
 from pipeline.settings import Settings
-from schemas import Claim, EnrichedArticle
+from schemas import Claim, EnrichedArticle, Story
 from schemas.corroborate import ClaimCluster, FigureComparison
 from tests.integration.conftest import settings_env
 
@@ -97,6 +97,9 @@ async def test_kafka_output_equals_extract(
     lines = (tmp_path / "out" / "claims.conflicts.jsonl").read_text().splitlines()
     comparisons = map(FigureComparison.model_validate_json, lines)
     assert {c.comparison_id: c for c in comparisons} == results.comparisons
+    lines = (tmp_path / "out" / "stories.jsonl").read_text().splitlines()
+    stories = {s.story_id: _timeless(s) for s in map(Story.model_validate_json, lines)}
+    assert stories == {i: _timeless(s) for i, s in results.stories.items()}
     repeats = [s for a in offline.values() for s in a.sentences if s.repeat_of]
     assert len(repeats) >= 4  # the seeds repeat sentences word for word
 
@@ -127,6 +130,14 @@ async def test_the_grouping_does_not_depend_on_partitions(
     latest = {c.cluster_id: c for c in map(ClaimCluster.model_validate_json, clusters)}
     assert offline.keys() == results.claims.keys()
     assert _grouping(results.claims, results.clusters) == _grouping(offline, latest)
+    # The five seeds are one story, whichever order they were decided in.
+    stories = map(
+        Story.model_validate_json, (out / "stories.jsonl").read_text().splitlines()
+    )
+    offline_stories = {s.story_id: s for s in stories}
+    assert {_story(results.stories, a.story_id) for a in results.enriched.values()} == {
+        _story(offline_stories, a) for a in _article_stories(out)
+    }
 
 
 def _grouping(
@@ -139,10 +150,22 @@ def _grouping(
     }
 
 
-def _timeless(cluster: ClaimCluster) -> dict[str, object]:
-    # When a cluster was first seen and updated is wall-clock time for articles
-    # without a publication time, so it differs between two runs.
-    return cluster.model_dump(exclude={"first_seen", "updated"})
+def _story(stories: dict[str, Story], story_id: str | None) -> str | None:
+    """The live story a story id is now part of."""
+    while story_id is not None and (merged := stories[story_id].merged_into):
+        story_id = merged
+    return story_id
+
+
+def _article_stories(out: Path) -> list[str | None]:
+    lines = (out / "articles.enriched.jsonl").read_text().splitlines()
+    return [EnrichedArticle.model_validate_json(line).story_id for line in lines]
+
+
+def _timeless(record: ClaimCluster | Story) -> dict[str, object]:
+    # When a cluster or story was first seen and updated is wall-clock time for
+    # articles without a publication time, so it differs between two runs.
+    return record.model_dump(exclude={"first_seen", "updated"})
 
 
 def _latest_clusters(out: Path) -> dict[str, dict[str, object]]:

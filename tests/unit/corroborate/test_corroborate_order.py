@@ -3,7 +3,8 @@
 The seed articles, with their claims, are decided in file order, reversed and
 shuffled. Each claim's cluster is followed through ``merged_into`` to the cluster
 that holds it at the end: the grouping, and the names of its clusters, are the
-same in every order, and every published pointer leads to a live cluster.
+same in every order, and every published pointer leads to a live cluster. The
+five seeds are one story in every order.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ import pytest
 from pipeline.claims import extract_claims
 from pipeline.corroborate import CorroborateSettings, Corroborator, heir
 from pipeline.state import OrderedKeys
-from schemas import EnrichedArticle
+from schemas import EnrichedArticle, Story
 from schemas.corroborate import ClaimCluster
 from tests.unit.dedupe.test_dedupe_seeds import dedupe_in_order, ingest_seeds
 
@@ -25,15 +26,18 @@ SEEN_AT = datetime(2025, 1, 13, tzinfo=UTC)
 
 
 class Replay:
-    """The articles decided in one order: every claim's cluster at the end."""
+    """The articles decided in one order: every claim's cluster at the end, and
+    the latest record of every story."""
 
     def __init__(self, articles: list[EnrichedArticle]) -> None:
         corroborator = Corroborator({}, OrderedKeys(), settings=CorroborateSettings())
         self.latest: dict[str, ClaimCluster] = {}
+        self.stories: dict[str, Story] = {}
         self.placed: dict[str, str] = {}
         for article in articles:
             result = corroborator.corroborate(article, seen_at=SEEN_AT)
             self.latest.update((c.cluster_id, c) for c in result.clusters)
+            self.stories.update((s.story_id, s) for s in result.stories)
             for claim in result.article.claims:
                 assert claim.cluster_id is not None
                 self.placed[claim.claim_id] = claim.cluster_id
@@ -92,6 +96,24 @@ def test_the_live_clusters_list_the_same_members(replays: list[Replay]) -> None:
         assert live(other) == live(first)
 
 
+def test_the_seeds_are_one_story_of_five_independent_sources(
+    replays: list[Replay],
+) -> None:
+    for replay in replays:
+        (story,) = [s for s in replay.stories.values() if s.merged_into is None]
+        assert story.article_count == story.independent_sources == 5
+        assert story.first_report is not None
+        names = {heir(replay.latest, c) for c in story.clusters}
+        assert names == set(story.clusters)  # published as they are now
+    ids = {
+        r.stories[s].story_id
+        for r in replays
+        for s in r.stories
+        if not r.stories[s].merged_into
+    }
+    assert len(ids) == 1  # named after its earliest report in every order
+
+
 def test_a_merge_is_published_as_a_pointer_to_a_live_cluster(
     replays: list[Replay],
 ) -> None:
@@ -120,6 +142,12 @@ def test_every_state_entry_leaves_with_the_window(
     # A later article moves the window past the seeds.
     later = datetime(2025, 2, 13, tzinfo=UTC)
     late = claimed[0].model_copy(update={"article_id": "late", "claims": []})
-    corroborator.corroborate(late, seen_at=later)
+    story = corroborator.corroborate(late, seen_at=later).article.story_id
     corroborator.expire(now=later)
-    assert set(state) == {"seq", "watermark", "a:late"}
+    assert set(state) == {
+        "seq",
+        "watermark",
+        "a:late",
+        f"y:{story}",
+        f"z:{story}|{late.source}",
+    }
