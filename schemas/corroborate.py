@@ -12,7 +12,12 @@ from schemas.base import SCHEMA_VERSION, WireModel
 from schemas.enriched import Quantity, Speaker
 
 Relation = Literal[
-    "consistent", "conflict", "update", "different_scope", "estimate_spread"
+    "consistent",
+    "conflict",
+    "update",
+    "different_scope",
+    "estimate_spread",
+    "expectation",
 ]
 
 

@@ -1,20 +1,23 @@
 """How two figures that count the same thing relate.
 
-The order of the rules is the point: a different scope is never a contradiction,
-agreement is checked before anything else that could excuse a gap, and only a gap
-that nothing explains is a conflict. Every comparison is kept, agreement included.
+The order of the rules is the point: a different scope (another fate, other
+months or years) is never a contradiction, an expectation against an outcome is
+its own relation, agreement is checked before anything else that could excuse a
+gap, and only a gap that nothing explains is a conflict. Every comparison is
+kept, agreement included.
 """
 
 from __future__ import annotations
 
 import hashlib
+import re
 from dataclasses import dataclass
 from typing import Any
 
 from pipeline.corroborate.cache import Memo
-from pipeline.corroborate.figures import WIDER
+from pipeline.corroborate.figures import MEASURE, WIDER
 from pipeline.corroborate.records import FigureRecord
-from pipeline.corroborate.terms import entity_key
+from pipeline.corroborate.terms import entity_key, periods_overlap
 from schemas import Quantity
 from schemas.corroborate import FigureClaim, FigureComparison, Relation
 
@@ -40,17 +43,45 @@ class Interval:
 
 
 def interval(quantity: Quantity, *, tolerance: float) -> Interval:
-    """The range a figure asserts: "about 300" stretches by ``tolerance``."""
+    """The range a figure asserts: "about 300" stretches by ``tolerance``, and a
+    rounded figure by half its last digit ("£1.3bn" is 1.25bn to 1.35bn)."""
     low, high = quantity.low, quantity.high
     if quantity.qualifier in _ESTIMATES:
         low = None if low is None else low * (1 - tolerance)
         high = None if high is None else high * (1 + tolerance)
+    else:
+        spread = _rounding(quantity.text)
+        low = None if low is None else low * (1 - spread)
+        high = None if high is None else high * (1 + spread)
     return Interval(
         low,
         high,
         low_open=quantity.qualifier in _OPEN_LOW,
         high_open=quantity.qualifier in _OPEN_HIGH,
     )
+
+
+_NUMBER = re.compile(r"(\d[\d,]*)(?:\.(\d+))?")
+_SCALED = re.compile(
+    r"\d\s*(?:bn|m|k|tn|billion|million|trillion|thousand|%|per\s*cent)", re.I
+)
+
+
+def _rounding(text: str) -> float:
+    """Half the last digit of a written figure, relative to it: a decimal is
+    rounded at its last place, a whole number of millions, billions or per cent
+    at its units ("29%" is 28.5% to 29.5%); a plain count ("146,000") is taken as
+    exact."""
+    found = _NUMBER.search(text)
+    if found is None:
+        return 0.0
+    whole, places = found.group(1).replace(",", ""), found.group(2)
+    value = float(f"{whole}.{places}" if places else whole)
+    if value <= 0:
+        return 0.0
+    if places:
+        return 0.5 / (10.0 ** len(places) * value)
+    return 0.5 / value if _SCALED.search(text) else 0.0
 
 
 def overlaps(a: Interval, b: Interval) -> bool:
@@ -85,6 +116,16 @@ def _relate(
     if first["fate"] != second["fate"]:
         narrow, wide = sorted((first, second), key=lambda f: f["fate"] not in WIDER)
         return "different_scope", f"{_what(narrow)} is only part of {_what(wide)}"
+    periods, others = first.get("periods") or [], second.get("periods") or []
+    if (
+        periods
+        and others
+        and not periods_overlap(frozenset(periods), frozenset(others))
+    ):
+        return "different_scope", "they are for different months or years"
+    if first.get("expected", False) != second.get("expected", False):
+        agree = "matches" if overlaps(a, b) else "differs from"
+        return "expectation", f"the outcome {agree} what was expected"
     if overlaps(a, b):
         return "consistent", "the figures agree"
     return _gap(first, second)
@@ -178,13 +219,16 @@ def figure_claim(figure: FigureRecord) -> FigureClaim:
 def _told(figure: FigureRecord) -> str:
     speaker = figure["speaker"]
     who = speaker["name"] if speaker else figure["source"]
-    return f"{figure['quantity']['text']} {_what(figure)} ({who})"
+    what = " ".join(filter(None, [figure["quantity"]["text"], _what(figure)]))
+    return f"{what} ({who})"
 
 
 def _what(figure: FigureRecord) -> str:
     """What a figure counts, in words: its fate, or the counted noun as written
-    (categories hold stems: "peopl")."""
+    (categories hold stems: "peopl"); nothing for an amount or a percentage."""
     fate, _, kind = figure["category"].partition(":")
+    if fate == MEASURE:
+        return ""
     if fate != "count":
         return fate.replace("_", " ")
     return str(figure["quantity"].get("counted") or kind)

@@ -29,7 +29,14 @@ from collections import Counter
 from typing import Any
 
 from pipeline.corroborate.compare import Comparer, same_speaker
-from pipeline.corroborate.figures import Figure, comparable_categories, read_figures
+from pipeline.corroborate.figures import (
+    MEASURE,
+    Figure,
+    comparable_categories,
+    expected,
+    read_figures,
+    read_measures,
+)
 from pipeline.corroborate.profile import ClaimProfile, profile, similarity
 from pipeline.corroborate.records import (
     ClusterRecord,
@@ -43,7 +50,7 @@ from pipeline.corroborate.records import (
     term_key,
     text_key,
 )
-from pipeline.corroborate.terms import claim_entities, entity_key
+from pipeline.corroborate.terms import claim_entities, claim_periods, entity_key
 from pipeline.settings import CorroborateSettings
 from pipeline.state import Store
 from pipeline.state.staging import StagedWrites
@@ -102,8 +109,10 @@ class Decision:
         self.assigned.append([claim.claim_id, cluster["cluster_id"]])
         if self._independent(claim):
             self.independent.append(claim.claim_id)
-            for figure in figures:
-                self._compare_figure(claim, figure, cluster)
+            compared = _unpaired((*figures, *read_measures(claim)))
+            close = self._close_members(claim_profile, cluster) if compared else set()
+            for figure in compared:
+                self._compare_figure(claim, figure, cluster, close)
 
     def flush(self) -> None:
         """Write the changed clusters back (a table keeps only what is assigned),
@@ -389,11 +398,22 @@ class Decision:
 
     # Figures
 
+    def _close_members(self, claim: ClaimProfile, cluster: ClusterRecord) -> set[str]:
+        """Claim ids of the cluster's listed members that are close to the claim
+        itself, not only through others: a figure compared in its cluster only is
+        compared with these (a chain of similar claims may join other facts)."""
+        return {
+            m["member"]["claim_id"]
+            for m in cluster["members"]
+            if similarity(claim, ClaimProfile.load(m["profile"]))
+            >= self._settings.threshold
+        }
+
     def _compare_figure(
-        self, claim: Claim, figure: Figure, cluster: ClusterRecord
+        self, claim: Claim, figure: Figure, cluster: ClusterRecord, close: set[str]
     ) -> None:
         record = self._figure_record(claim, figure, cluster["cluster_id"])
-        for peer in self._peers(record, cluster):
+        for peer in self._peers(record, cluster, close):
             earlier, later = _in_order(peer, record)
             self.comparisons.append(self._comparer.compare(earlier, later))
         key = figure_key(claim.claim_id, figure.index)
@@ -401,7 +421,7 @@ class Decision:
         self.figures.append(key)
         cluster["figures"].append(key)
         bound(cluster, self._settings)
-        if figure.fate != "count":
+        if figure.fate not in _LOCAL:
             listed = figures_key(figure.category)
             held = [*(self._state.get(listed) or []), key]
             self._state[listed] = held[-self._settings.max_postings :]
@@ -428,10 +448,12 @@ class Decision:
             time=self._time,
             seq=self._seq,
             actors=sorted(claim_entities(claim, _ACTOR_LABELS)),
+            periods=sorted(claim_periods(claim)),
+            expected=expected(claim, figure.quantity),
         )
 
     def _peers(
-        self, figure: FigureRecord, cluster: ClusterRecord
+        self, figure: FigureRecord, cluster: ClusterRecord, close: set[str]
     ) -> list[FigureRecord]:
         """Earlier figures to compare with, from this cluster and from other
         clusters that count the same of the same people: the first of each
@@ -445,10 +467,16 @@ class Decision:
             for f in self._figures(cluster["figures"])
             if f["category"] in comparable and same_actors(f, figure)
         ]
-        others = (
-            [] if figure["fate"] == "count" else self._elsewhere(figure, comparable)
-        )
-        earlier = [f for f in [*own, *others] if f["claim_id"] != figure["claim_id"]]
+        others = [] if figure["fate"] in _LOCAL else self._elsewhere(figure, comparable)
+        if figure["fate"] in _LOCAL:
+            own = [f for f in own if f["claim_id"] in close]
+        if figure["fate"] == MEASURE:
+            own = [f for f in own if _same_or_unnamed(f["speaker"], figure["speaker"])]
+        # An article does not corroborate itself: a figure restated in another
+        # sentence of it is not compared.
+        earlier = [
+            f for f in [*own, *others] if f["article_id"] != figure["article_id"]
+        ]
         peers: dict[tuple[Any, ...], FigureRecord] = {}
         for peer in earlier:
             peers.setdefault(_distinct(peer), peer)
@@ -515,6 +543,17 @@ def _by_namer(cluster: ClusterRecord, members: list[MemberRecord]) -> list[Any]:
     return ([] if first is None else [first]) + sorted(rest, key=lambda m: m["time"])
 
 
+def _same_or_unnamed(a: dict[str, Any] | None, b: dict[str, Any] | None) -> bool:
+    return a is None or b is None or same_speaker(a, b)
+
+
+def _unpaired(figures: tuple[Figure, ...]) -> list[Figure]:
+    """The figures that can be paired with another claim's without doubt: not
+    those of a kind the claim gives twice ("6-2 7-6 (7-1)": which is which?)."""
+    kinds = Counter(f.category for f in figures)
+    return [f for f in figures if kinds[f.category] == 1]
+
+
 def same_subject(a: FigureRecord, b: FigureRecord) -> bool:
     """Whether two figures count the same people: a shared subject ("North
     Korean"), or each one's subject named in the other's article (so that
@@ -531,11 +570,18 @@ def same_actors(a: FigureRecord, b: FigureRecord) -> bool:
     first, second = a.get("actors") or [], b.get("actors") or []
     if not first or not second:
         return True
-    names = {word for key in first for word in key.split()}
+    names = {word for key in first for word in key.split()} - _TITLES
     return any(word in names for key in second for word in key.split())
 
 
+#: Words of a name that do not tell two people apart ("Mr Ebbers", "Mr Lebedev").
+_TITLES = frozenset({"mr", "mrs", "ms", "miss", "dr", "sir", "dame", "lord", "lady"})
+
+
 _ACTOR_LABELS = frozenset({"ORG", "PERSON"})
+#: Fates of figures compared in their own cluster only: a bare count, and an
+#: amount or percentage (what it measures is not read).
+_LOCAL = frozenset({"count", MEASURE})
 
 
 def _meets(keys: list[str], others: list[str]) -> bool:

@@ -12,6 +12,14 @@ soldiers" were captured, not wounded by the event), so they name the subject
 
 A category is ``<fate>:<class>``: ``killed:soldier``, ``captured:villag``, or
 ``count:<class>`` when no fate is said.
+
+Figures with a unit (money, percentages) are ``measure:<unit>`` (``read_measures``):
+what they measure is not read, so they are compared only with figures of the same
+unit in claims close to their own (one fact), and only when each claim gives one
+figure in that unit, where the pairing cannot be wrong. A sentence that gives one
+amount in several currencies ("$9.4bn (£4.8bn)") gives one figure: the first.
+Two measures must also not come from two named speakers (one company's profit is
+not another's exposure).
 """
 
 from __future__ import annotations
@@ -103,6 +111,50 @@ def read_figures(claim: Claim) -> tuple[Figure, ...]:
         subject = frozenset(_subject(raw, spot))
         found.append((index, quantity, fate, _kind(quantity), subject))
     return _fill_from_siblings(found, _fallback_subject(claim))
+
+
+#: The fate of a figure with a unit: compared within its cluster only.
+MEASURE = "measure"
+#: Words just before a figure that make it a forecast or an expectation.
+EXPECTATION_WORDS = word_set(
+    """
+    expect expects expected expecting expectation expectations forecast forecasts
+    forecasting forecasted predict predicts predicted predicting prediction
+    predictions projected projection projections consensus anticipated target
+    """
+)
+#: Characters before a figure searched for them ("expectations of 190,000").
+_EXPECTATION_REACH = 40
+
+
+def read_measures(claim: Claim) -> tuple[Figure, ...]:
+    """The claim's figures with a unit. Of amounts in several currencies, only
+    those in the first: "$27.5bn (£14.5bn)" converts the dollars at the day's
+    rate, and two outlets' conversions of one amount differ without disagreeing."""
+    found, currency = [], None
+    for index, quantity in enumerate(claim.quantities):
+        unit = quantity.unit
+        if not unit or (quantity.low, quantity.high) == (None, None):
+            continue
+        if _CURRENCY.fullmatch(unit):
+            if currency not in (None, unit):
+                continue  # a conversion of the amount before it
+            currency = unit
+        found.append(Figure(index, quantity, MEASURE, unit, frozenset()))
+    return tuple(found)
+
+
+#: ISO 4217 codes, as the claims stage writes a currency unit.
+_CURRENCY = re.compile(r"[A-Z]{3}")
+
+
+def expected(claim: Claim, quantity: Quantity) -> bool:
+    """Whether the figure is what was expected or forecast, not what happened."""
+    at = claim.text.find(quantity.text)
+    if at < 0:
+        return False
+    before = claim.text[max(0, at - _EXPECTATION_REACH) : at].lower()
+    return any(w in EXPECTATION_WORDS for w in re.findall(r"[a-z]+", before))
 
 
 def comparable_categories(category: str) -> tuple[str, ...]:

@@ -145,6 +145,9 @@ class FigureRecord(TypedDict):
     seq: int
     # Written since figures were kept apart by who they are about (older lack it):
     actors: NotRequired[list[str]]  # entity keys of the claim's organisations, people
+    # Written since periods and expectations were compared (older lack them):
+    periods: NotRequired[list[str]]  # months and years the claim names
+    expected: NotRequired[bool]  # a forecast or expectation, not an outcome
 
 
 def article_key(article_id: str) -> str:
