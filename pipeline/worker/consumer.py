@@ -53,11 +53,38 @@ def head_is_done(acked: Sequence[int], committed: int | None) -> bool:
 
 
 class AtLeastOnceConsumer(faust_aiokafka.Consumer):
-    """faust's aiokafka consumer, without dropped re-fetches or commits past a hole."""
+    """faust's aiokafka consumer, without dropped re-fetches or commits past a hole.
+
+    It also says where a rebalance is (pipeline.worker.decider reads it):
+    ``revoking`` while partitions are being revoked, when faust waits for every
+    event an agent holds to be acknowledged; ``restoring`` from an assignment until
+    faust reports its tables restored (``app.on_rebalance_complete``).
+    """
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self._read_offset = NothingRead()
+        self.revoking = False
+        self.restoring = True
+        self.app.on_rebalance_complete.connect(self._restored)
+
+    async def on_partitions_revoked(self, revoked: set[TP]) -> None:
+        self.revoking = True
+        try:
+            await super().on_partitions_revoked(revoked)
+        finally:
+            self.revoking = False
+
+    async def on_partitions_assigned(
+        self, assigned: set[TP], generation_id: int = 0
+    ) -> None:
+        self.restoring = True
+        await super().on_partitions_assigned(assigned, generation_id)
+
+    async def _restored(
+        self, sender: Any, /, *args: Any, signal: Any, **kwargs: Any
+    ) -> None:
+        self.restoring = False
 
     async def perform_seek(self) -> None:
         await super().perform_seek()

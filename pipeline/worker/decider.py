@@ -110,7 +110,7 @@ async def run_decider(
     swept = time.monotonic()
     try:
         async for event in stream.events():
-            await _tables_restored(app)
+            await _tables_restored(app, event)
             metrics.count_in(stage, 1)
             started = time.perf_counter()
             result = _decided(decide, event.value, stage)
@@ -126,15 +126,25 @@ async def run_decider(
         acking.cancel()
 
 
-async def _tables_restored(app: faust.App) -> None:
-    """Return once the tables are restored and no rebalance is under way.
+async def _tables_restored(app: faust.App, event: faust.EventT[bytes]) -> None:
+    """Return once the tables are restored and no rebalance is under way, or at
+    once while partitions are being revoked from tables that are restored.
 
     faust can hand a stream records fetched before it paused the partitions for
-    recovery (see pipeline.worker.consumer); decided then, against half-restored tables,
-    they would get other verdicts than the ones already published for them."""
+    recovery (see pipeline.worker.consumer); decided then, against half-restored
+    tables, they would get other verdicts than the ones already published for them.
+    But a revocation waits for every event an agent holds to be acknowledged
+    (faust's ``wait_empty``): an event of the present assignment held through it
+    would wait for a rebalance that waits for it. Revoking leaves the tables as they
+    are, so when their last restore had completed the event is decided at once."""
     # The recovery service is on faust's TableManager, not on its interface.
     recovery = app.tables.recovery  # type: ignore[attr-defined]
+    consumer = app.consumer
     while app.rebalancing or not recovery.completed.is_set():
+        revoking = getattr(consumer, "revoking", False)
+        restored = not getattr(consumer, "restoring", True)
+        if revoking and restored and _current(app, event):
+            return
         await asyncio.sleep(RESTORE_POLL_S)
 
 
