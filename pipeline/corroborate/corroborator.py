@@ -19,6 +19,7 @@ from pipeline.corroborate.cache import Memo
 from pipeline.corroborate.compare import Comparer
 from pipeline.corroborate.decision import MAX_HOPS, Decision, loaded_cluster
 from pipeline.corroborate.meaning import meaning
+from pipeline.corroborate.profile import ClaimProfile
 from pipeline.corroborate.records import (
     ArticleRecord,
     ClusterRecord,
@@ -46,6 +47,8 @@ from schemas.story import Story
 #: An article's comparisons are kept as one JSON text: as nested objects they took
 #: twice the memory, and a claim in a big story is compared dozens of times.
 _COMPARISONS = TypeAdapter(list[FigureComparison])
+#: Claim profiles kept loaded (about 3 KB each with their vector).
+PROFILES_KEPT = 8192
 
 
 @dataclass(frozen=True)
@@ -80,6 +83,8 @@ class Corroborator:
         self._window = EventWindow(state, expiry, hours=settings.window_hours)
         self._comparer = Comparer(tolerance=settings.approx_tolerance)
         self._members: Memo[tuple[Any, ...], ClusterMember] = Memo(4096)
+        # Members are scored again by every claim that meets their cluster.
+        self._profiles: Memo[str, ClaimProfile] = Memo(PROFILES_KEPT)
         # Loaded here, once per process: a missing model stops a worker as it
         # starts, not every article it then decides.
         meaning()
@@ -129,6 +134,7 @@ class Corroborator:
             seq=seq,
             oldest=oldest,
             comparer=self._comparer,
+            profiles=self._profiles,
         )
         # Bounded work per article, whatever a hostile one holds: each placement
         # is bounded, and so is their number.

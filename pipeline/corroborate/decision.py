@@ -28,6 +28,7 @@ import hashlib
 from collections import Counter
 from typing import Any
 
+from pipeline.corroborate.cache import Memo
 from pipeline.corroborate.compare import Comparer, same_speaker
 from pipeline.corroborate.figures import (
     MEASURE,
@@ -37,7 +38,12 @@ from pipeline.corroborate.figures import (
     read_figures,
     read_measures,
 )
-from pipeline.corroborate.profile import ClaimProfile, profile, similarity
+from pipeline.corroborate.profile import (
+    ClaimProfile,
+    could_reach,
+    profile,
+    similarity,
+)
 from pipeline.corroborate.records import (
     ClusterRecord,
     FigureRecord,
@@ -71,8 +77,12 @@ class Decision:
         seq: int,
         oldest: float,
         comparer: Comparer,
+        profiles: Memo[str, ClaimProfile] | None = None,
     ) -> None:
         self._state = StagedWrites(state)
+        self._loaded_profiles = (
+            Memo[str, ClaimProfile](0) if profiles is None else profiles
+        )
         self._article = article
         self._settings = settings
         self._time = time
@@ -143,7 +153,7 @@ class Decision:
             linked[twin["cluster_id"]] = twin
         for cluster in self._candidates(claim_profile):
             if cluster["cluster_id"] not in linked and any(
-                self._close(claim_profile, ClaimProfile.load(m["profile"]), m)
+                self._close(claim_profile, self._profile_of(m), m)
                 for m in _listed(cluster, self._settings.max_profiles)
             ):
                 linked[cluster["cluster_id"]] = cluster
@@ -160,8 +170,11 @@ class Decision:
         two captured soldiers", each has a closer match in the other's article. It
         looks at the two articles only, so the grouping stays order-free.
         """
+        threshold = self._settings.threshold
+        if not could_reach(claim, other, threshold):
+            return False
         score = similarity(claim, other)
-        if score < self._settings.threshold:
+        if score < threshold:
             return False
         article_id = member["member"]["article_id"]
         if article_id == self._article.article_id:
@@ -402,12 +415,18 @@ class Decision:
         """Claim ids of the cluster's listed members that are close to the claim
         itself, not only through others: a figure compared in its cluster only is
         compared with these (a chain of similar claims may join other facts)."""
+        threshold = self._settings.threshold
         return {
             m["member"]["claim_id"]
             for m in cluster["members"]
-            if similarity(claim, ClaimProfile.load(m["profile"]))
-            >= self._settings.threshold
+            if could_reach(claim, other := self._profile_of(m), threshold)
+            and similarity(claim, other) >= threshold
         }
+
+    def _profile_of(self, member: MemberRecord) -> ClaimProfile:
+        """A member's profile, loaded once: one claim's profile never changes."""
+        dumped = member["profile"]
+        return self._loaded_profiles.get(dumped[0], lambda: ClaimProfile.load(dumped))
 
     def _compare_figure(
         self, claim: Claim, figure: Figure, cluster: ClusterRecord, close: set[str]

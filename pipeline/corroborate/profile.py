@@ -22,6 +22,7 @@ facts however alike they read: their score drops below the threshold.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 
 from pipeline.corroborate.figures import Figure
 from pipeline.corroborate.meaning import Vector, cosine, meaning, pack, unpack
@@ -81,6 +82,11 @@ class ClaimProfile:
             frozenset(periods),
         )
 
+    @cached_property
+    def entity_words(self) -> frozenset[str]:
+        """The words of its entities' names ("north", "kore")."""
+        return frozenset(word for key in self.entities for word in key.split())
+
     def index_terms(self) -> list[str]:
         """Where the candidate index files the claim: its terms and categories."""
         return [*sorted(self.terms), *(f"={c}" for c in sorted(self.categories))]
@@ -110,6 +116,17 @@ def similarity(a: ClaimProfile, b: ClaimProfile) -> float:
     return combined(words, meant) * agreement(a, b)
 
 
+def could_reach(a: ClaimProfile, b: ClaimProfile, threshold: float) -> bool:
+    """Whether the pair can score ``threshold`` at all: the best its score can be
+    when it shares no term is its figure part and full closeness of meaning. Most
+    members of a candidate cluster share no term with a claim; they are passed over
+    without scoring them."""
+    if a.terms & b.terms:
+        return True
+    figures = FIGURE_SHARE * _figures_agree(a, b)
+    return combined(figures, 1.0) >= threshold
+
+
 def agreement(a: ClaimProfile, b: ClaimProfile) -> float:
     """What is left of the score when what must agree does not: 1.0 when it does."""
     left = 1.0
@@ -129,10 +146,11 @@ def combined(words: float, meant: float | None, share: float = MEANING_SHARE) ->
 
 def word_similarity(a: ClaimProfile, b: ClaimProfile) -> float:
     """How alike the two claims' words, entities and figure kinds are, in [0, 1]."""
-    named = {word for key in a.entities | b.entities for word in key.split()}
-    shared = _weight(a.terms & b.terms, named)
-    union = _weight(a.terms | b.terms, named)
-    smaller = min(_weight(a.terms, named), _weight(b.terms, named))
+    named = a.entity_words | b.entity_words
+    common = a.terms & b.terms
+    shared = _weight(common, named)
+    mine, theirs = _weight(a.terms, named), _weight(b.terms, named)
+    union, smaller = mine + theirs - shared, min(mine, theirs)
     if not union or not smaller:
         return 0.0
     jaccard, overlap = shared / union, shared / smaller
@@ -143,8 +161,10 @@ def word_similarity(a: ClaimProfile, b: ClaimProfile) -> float:
     )
 
 
-def _weight(terms: frozenset[str], named: set[str]) -> float:
-    return sum(ENTITY_WEIGHT if term in named else 1.0 for term in terms)
+def _weight(terms: frozenset[str], named: frozenset[str]) -> float:
+    # Each term weighs 1, an entity word ENTITY_WEIGHT: counted with set
+    # operations, as every new claim is scored against dozens of members.
+    return len(terms) - (1 - ENTITY_WEIGHT) * len(terms & named)
 
 
 def _figures_agree(a: ClaimProfile, b: ClaimProfile) -> float:
