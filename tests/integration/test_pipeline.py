@@ -12,7 +12,7 @@ from pathlib import Path
 from pipeline.cli.extract import extract
 from pipeline.cli.supervise import WorkerProcess
 from pipeline.clients.replay import replay
-from pipeline.clients.results import collect, output_offsets
+from pipeline.clients.results import Results, collect, output_offsets
 from pipeline.corroborate import heir
 from pipeline.settings import Settings
 from schemas import Claim, EnrichedArticle, Story
@@ -71,13 +71,7 @@ async def test_kafka_output_equals_extract(
     # One partition, so the articles are decided in file order, as extract does:
     # which copy of a repeated sentence is "first" depends on that order.
     settings = settings_factory(topic_partitions=1)
-    worker = worker_factory(settings)
-    since = await output_offsets(settings)
-    report = await replay(settings, [seeds_dir])
-    results = await collect(
-        settings, since, expect=report.keys, timeout=TIMEOUT, settle_s=3.0
-    )
-    assert results.done() == set(report.keys), worker.log_tail()
+    results = await _seeds_through_kafka(settings, worker_factory, seeds_dir)
 
     await asyncio.to_thread(extract, settings, [seeds_dir], tmp_path / "out")
     lines = (tmp_path / "out" / "articles.enriched.jsonl").read_text().splitlines()
@@ -113,13 +107,7 @@ async def test_the_grouping_does_not_depend_on_partitions(
     # Four partitions: the articles reach the corroborate decision log in an order
     # that varies from run to run, and is not extract's.
     settings = settings_factory(topic_partitions=4)
-    worker = worker_factory(settings)
-    since = await output_offsets(settings)
-    report = await replay(settings, [seeds_dir])
-    results = await collect(
-        settings, since, expect=report.keys, timeout=TIMEOUT, settle_s=3.0
-    )
-    assert results.done() == set(report.keys), worker.log_tail()
+    results = await _seeds_through_kafka(settings, worker_factory, seeds_dir)
     await asyncio.to_thread(extract, settings, [seeds_dir], tmp_path / "out")
     out = tmp_path / "out"
     claims = map(
@@ -138,6 +126,22 @@ async def test_the_grouping_does_not_depend_on_partitions(
     assert {_story(results.stories, a.story_id) for a in results.enriched.values()} == {
         _story(offline_stories, a) for a in _article_stories(out)
     }
+
+
+async def _seeds_through_kafka(
+    settings: Settings,
+    worker_factory: Callable[[Settings], WorkerProcess],
+    seeds_dir: Path,
+) -> Results:
+    """The seeds replayed through a worker, and every output they led to."""
+    worker = worker_factory(settings)
+    since = await output_offsets(settings)
+    report = await replay(settings, [seeds_dir])
+    results = await collect(
+        settings, since, expect=report.keys, timeout=TIMEOUT, settle_s=3.0
+    )
+    assert results.done() == set(report.keys), worker.log_tail()
+    return results
 
 
 def _grouping(

@@ -7,13 +7,9 @@ quality.md, "Comparisons")."""
 
 from __future__ import annotations
 
-import json
-import subprocess
-import sys
-
 import pytest
 
-from tests.conftest import CORPORA, ROOT
+from tests.conftest import bbc_bench_figures
 
 pytestmark = [pytest.mark.corpus, pytest.mark.slow]
 
@@ -23,18 +19,7 @@ CONFLICT_SHARE_CEILING = 0.10
 
 @pytest.fixture(scope="module")
 def measured() -> dict[str, float]:
-    if not (CORPORA / "bbc-news").is_dir():
-        pytest.skip("the BBC News corpus is not beside the repository")
-    bench = ROOT / "bench" / "comparisons_bbc.py"
-    done = subprocess.run(
-        [sys.executable, str(bench), "--show", "0", "--json"],
-        capture_output=True,
-        text=True,
-        timeout=600,
-        check=True,
-    )
-    figures: dict[str, float] = json.loads(done.stdout.splitlines()[-1])
-    return figures
+    return bbc_bench_figures("comparisons_bbc.py", "--show", "0")
 
 
 def test_no_conversion_or_repeat_is_compared(measured: dict[str, float]) -> None:

@@ -5,13 +5,9 @@ change lifts it on every group; never lower one to let a change through."""
 
 from __future__ import annotations
 
-import json
-import subprocess
-import sys
-
 import pytest
 
-from tests.conftest import CORPORA, ROOT
+from tests.conftest import bbc_bench_figures
 
 pytestmark = [pytest.mark.corpus, pytest.mark.slow]
 
@@ -27,18 +23,7 @@ CEILING_WITHOUT_A_CLAIM = 0.10
 
 @pytest.fixture(scope="module")
 def measured() -> dict[str, float]:
-    if not (CORPORA / "bbc-news").is_dir():
-        pytest.skip("the BBC News corpus is not beside the repository")
-    bench = ROOT / "bench" / "stories_bbc.py"
-    done = subprocess.run(
-        [sys.executable, str(bench), "--orders", "1", "--json"],
-        capture_output=True,
-        text=True,
-        timeout=600,
-        check=True,
-    )
-    figures: dict[str, float] = json.loads(done.stdout.splitlines()[-1])
-    return figures
+    return bbc_bench_figures("stories_bbc.py", "--orders", "1")
 
 
 @pytest.mark.parametrize("figure", sorted(FLOORS))

@@ -6,13 +6,9 @@ to let a change through."""
 
 from __future__ import annotations
 
-import json
-import subprocess
-import sys
-
 import pytest
 
-from tests.conftest import CORPORA, ROOT
+from tests.conftest import bbc_bench_figures
 
 pytestmark = [pytest.mark.corpus, pytest.mark.slow]
 
@@ -22,18 +18,7 @@ FLOORS = {"precision": 0.65, "recall": 0.40}
 
 @pytest.fixture(scope="module")
 def measured() -> dict[str, float]:
-    if not (CORPORA / "bbc-news").is_dir():
-        pytest.skip("the BBC News corpus is not beside the repository")
-    bench = ROOT / "bench" / "stories_events.py"
-    done = subprocess.run(
-        [sys.executable, str(bench), "--orders", "1", "--json"],
-        capture_output=True,
-        text=True,
-        timeout=600,
-        check=True,
-    )
-    figures: dict[str, float] = json.loads(done.stdout.splitlines()[-1])
-    return figures
+    return bbc_bench_figures("stories_events.py", "--orders", "1")
 
 
 @pytest.mark.parametrize("figure", sorted(FLOORS))
