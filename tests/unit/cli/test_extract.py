@@ -20,12 +20,20 @@ SENTENCES = [
     "The ministry said 1,200 soldiers had been sent to the border region.",
     "Police said about 40 people were arrested after the protest.",
 ]
+#: The same facts told again in other words: independent reports whose figures
+#: are compared with the first ones.
+RETOLD = [
+    "Some 350 people attended the rally in the capital on Monday, officials said.",
+    "A total of 1,500 soldiers had been sent to the border region, the ministry said.",
+    "About 45 people were arrested after the protest, police said.",
+]
 
 
 def _corpus(folder: Path) -> Path:
     """Records that only come out right when decided in order: exact copies of
     earlier ones (a duplicate names the first), figures that are compared."""
-    bodies = [f"{SENTENCES[n % 3]} Report {n // 3} says so." for n in range(9)]
+    told = [SENTENCES, SENTENCES, RETOLD]
+    bodies = [f"{told[n // 3][n % 3]} Report {n // 3} says so." for n in range(9)]
     for copy in (3, 7):
         bodies[copy] = bodies[0]
     lines = [
