@@ -245,21 +245,9 @@ class Decision:
         return [stamp, text_key(claim.text)]
 
     def _found(self, claim: Claim) -> ClusterRecord:
-        cluster_id = cluster_id_of(text_key(claim.text))
-        return ClusterRecord(
-            cluster_id=cluster_id,
-            label=claim.text,
-            first_seen=self._time,
-            updated=self._time,
-            members=[],
-            count=0,
-            sources=[],
-            source_count=0,
-            independent_sources=0,
-            figures=[],
-            terms=[],
-            namer=self._namer(claim),
-        )
+        cluster = _empty(cluster_id_of(text_key(claim.text)), claim.text, self._time)
+        cluster["namer"] = self._namer(claim)
+        return cluster
 
     def _absorb(self, heir: ClusterRecord, absorbed: ClusterRecord) -> None:
         """Move the absorbed cluster's members, counts and figures to its heir; its
@@ -273,21 +261,14 @@ class Decision:
         heir["first_seen"] = min(heir["first_seen"], absorbed["first_seen"])
         heir["updated"] = max(heir["updated"], absorbed["updated"], self._time)
         bound(heir, self._settings)
-        self.changed[absorbed["cluster_id"]] = ClusterRecord(
-            cluster_id=absorbed["cluster_id"],
-            label=absorbed["label"],
-            first_seen=absorbed["first_seen"],
-            updated=self._time,
-            members=[],
-            count=0,
-            sources=[],
-            source_count=0,
-            independent_sources=0,
-            figures=[],
-            terms=absorbed["terms"],  # its id is unposted from them when it goes
-            merged_into=heir["cluster_id"],
-            refs=absorbed.get("refs", 0),
-        )
+        pointer = _empty(absorbed["cluster_id"], absorbed["label"], self._time)
+        pointer["first_seen"] = absorbed["first_seen"]
+        pointer["terms"] = absorbed[
+            "terms"
+        ]  # its id is unposted from them when it goes
+        pointer["merged_into"] = heir["cluster_id"]
+        pointer["refs"] = absorbed.get("refs", 0)
+        self.changed[absorbed["cluster_id"]] = pointer
 
     def _move_tallies(self, heir: ClusterRecord, absorbed: ClusterRecord) -> None:
         """Per-source tallies of the listed sources move to the heir; sources
@@ -527,6 +508,24 @@ def cluster_id_of(text: str) -> str:
     """A cluster is named after the text of one claim, its namer (``text_key``):
     copies of that text, which always share a cluster, never rename it."""
     return hashlib.sha256(f"cluster|{text}".encode()).hexdigest()[:32]
+
+
+def _empty(cluster_id: str, label: str, time: float) -> ClusterRecord:
+    """A cluster with no member yet: a new one, or the pointer an absorbed one
+    becomes."""
+    return ClusterRecord(
+        cluster_id=cluster_id,
+        label=label,
+        first_seen=time,
+        updated=time,
+        members=[],
+        count=0,
+        sources=[],
+        source_count=0,
+        independent_sources=0,
+        figures=[],
+        terms=[],
+    )
 
 
 #: Pointers followed from an absorbed cluster to the live one that holds it.

@@ -164,19 +164,12 @@ class StoryPlacement:
         return [stamp, self._article.article_id]
 
     def _found(self) -> StoryRecord:
-        return StoryRecord(
-            story_id=story_id_of(self._article.article_id),
-            headline=_headline(self._article),
-            namer=self._namer(),
-            first_seen=self._time,
-            updated=self._time,
-            articles=[],
-            article_count=0,
-            sources=[],
-            source_count=0,
-            independent_sources=0,
-            clusters=[],
-            disagreements=[],
+        article = self._article
+        return _empty(
+            story_id_of(article.article_id),
+            _headline(article),
+            self._namer(),
+            self._time,
         )
 
     def _absorb(self, heir: StoryRecord, absorbed: StoryRecord) -> None:
@@ -190,22 +183,13 @@ class StoryPlacement:
         heir["first_seen"] = min(heir["first_seen"], absorbed["first_seen"])
         heir["updated"] = max(heir["updated"], absorbed["updated"], self._time)
         _bound(heir)
-        self.changed[absorbed["story_id"]] = StoryRecord(
-            story_id=absorbed["story_id"],
-            headline=absorbed["headline"],
-            namer=absorbed["namer"],
-            first_seen=absorbed["first_seen"],
-            updated=self._time,
-            articles=[],
-            article_count=0,
-            sources=[],
-            source_count=0,
-            independent_sources=0,
-            clusters=[],
-            disagreements=[],
-            merged_into=heir["story_id"],
-            refs=absorbed.get("refs", 0),
+        pointer = _empty(
+            absorbed["story_id"], absorbed["headline"], absorbed["namer"], self._time
         )
+        pointer["first_seen"] = absorbed["first_seen"]
+        pointer["merged_into"] = heir["story_id"]
+        pointer["refs"] = absorbed.get("refs", 0)
+        self.changed[absorbed["story_id"]] = pointer
 
     def _move_tallies(self, heir: StoryRecord, absorbed: StoryRecord) -> None:
         for source in absorbed["sources"]:
@@ -364,6 +348,25 @@ def publishable(story: StoryRecord, live_cluster: Callable[[str], str | None]) -
         first_seen=datetime.fromtimestamp(story["first_seen"], tz=UTC),
         updated=datetime.fromtimestamp(story["updated"], tz=UTC),
         merged_into=story.get("merged_into"),
+    )
+
+
+def _empty(story_id: str, headline: str, namer: list[Any], time: float) -> StoryRecord:
+    """A story with no article yet: a new one, or the pointer an absorbed one
+    becomes."""
+    return StoryRecord(
+        story_id=story_id,
+        headline=headline,
+        namer=namer,
+        first_seen=time,
+        updated=time,
+        articles=[],
+        article_count=0,
+        sources=[],
+        source_count=0,
+        independent_sources=0,
+        clusters=[],
+        disagreements=[],
     )
 
 
