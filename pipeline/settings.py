@@ -195,6 +195,50 @@ class CorroborateSettings(BaseModel):
     )
 
 
+class ServeSettings(BaseModel):
+    """``newsline serve``: the store of the output topics, the page and the API."""
+
+    model_config = ConfigDict(frozen=True)
+
+    host: str = Field(
+        default="127.0.0.1",
+        description="Address the page and the API listen on; 0.0.0.0 for every one.",
+    )
+    port: int = Field(default=8000, gt=0, lt=65536, description="Their TCP port.")
+    db: Path = Field(
+        default=Path("var/serve.sqlite3"),
+        description="The SQLite store (one file, WAL); deleted, it is rebuilt.",
+    )
+    token: SecretStr | None = Field(
+        default=None,
+        description=(
+            "When set, the page and the API ask for it (Authorization: Bearer, or"
+            " ?token= once in a browser); /healthz never does."
+        ),
+    )
+    group_id: str | None = Field(
+        default=None,
+        description=(
+            "Consumer group its offsets are also committed to, for lag monitoring;"
+            " default '<app_id>.serve'. It resumes from the store's own offsets."
+        ),
+    )
+    batch_records: int = Field(
+        default=500, gt=0, description="Records stored per transaction, at most."
+    )
+    page_size: int = Field(
+        default=50, gt=0, description="Items per API page when no limit is given."
+    )
+    max_page_size: int = Field(
+        default=500, gt=0, description="Largest limit an API request may ask for."
+    )
+    refresh_s: float = Field(
+        default=2.0,
+        gt=0,
+        description="How often an open page checks the store for new records.",
+    )
+
+
 class LocalBrokerSettings(BaseModel):
     """The single-node Apache Kafka that ``newsline broker start`` runs (KRaft mode)."""
 
@@ -306,6 +350,7 @@ class Settings(BaseSettings):
     claims: ClaimsSettings = ClaimsSettings()
     corroborate: CorroborateSettings = CorroborateSettings()
     broker: LocalBrokerSettings = LocalBrokerSettings()
+    serve: ServeSettings = ServeSettings()
 
     def as_environment(self) -> dict[str, str]:
         """The NEWSLINE_ variables that give a child process these same settings."""
@@ -316,9 +361,15 @@ class Settings(BaseSettings):
                     _put(env, f"NEWSLINE_{name}__{field}", inner)
             else:
                 _put(env, f"NEWSLINE_{name}", value)
-        for name, value in self:
-            if isinstance(value, SecretStr):  # dumped masked above
+        for name, value in self:  # secrets were dumped masked above
+            if isinstance(value, SecretStr):
                 env[f"NEWSLINE_{name.upper()}"] = value.get_secret_value()
+            elif isinstance(value, BaseModel):
+                for field, inner in value:
+                    if isinstance(inner, SecretStr):
+                        env[f"NEWSLINE_{name}__{field}".upper()] = (
+                            inner.get_secret_value()
+                        )
         return env
 
     def topic(self, name: str) -> str:

@@ -4,9 +4,9 @@ Each handler imports what it runs when it runs, so that ``newsline --help`` and 
 usage error stay quick.
 """
 
-from pipeline.cli.commands import broker, extract, replay, run, tail, worker
+from pipeline.cli.commands import broker, extract, replay, run, serve, tail, worker
 
 #: In the order ``newsline --help`` lists them.
-ALL = (broker, worker, replay, tail, extract, run)
+ALL = (broker, worker, replay, tail, extract, run, serve)
 
 __all__ = ["ALL"]
