@@ -6,8 +6,8 @@ NEWSLINE := $(BIN)/newsline
 STAMP := $(VENV)/.installed
 
 .DEFAULT_GOAL := help
-.PHONY: help install run test test-unit test-integration test-faults lint format typecheck schemas \
-	broker-start broker-stop bench clean
+.PHONY: help install browser run serve test test-unit test-integration test-faults lint format \
+	typecheck schemas broker-start broker-stop bench clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-18s %s\n", $$1, $$2}'
@@ -21,22 +21,32 @@ $(STAMP): pyproject.toml requirements-models.txt
 
 install: $(STAMP) ## create .venv and install newsline with its test and dev tools
 
+CHROMIUM ?= /usr/bin/chromium
+browser: ## Debian's chromium, for the page's browser test (installed with apt-get as root)
+	@test -x $(CHROMIUM) || { \
+	  [ "$$(id -u)" = 0 ] || { echo "make browser: run as root, or apt-get install chromium" >&2; exit 1; }; \
+	  apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium; }
+
 broker-start: install ## start the local Apache Kafka broker (127.0.0.1:9092)
 	$(NEWSLINE) broker start
 
 broker-stop: install ## stop the local broker
 	$(NEWSLINE) broker stop
 
-run: broker-start ## replay seeds/ through a worker and print what came out
+run: broker-start ## replay seeds/ through a worker, print a summary, serve the page (Ctrl-C stops it)
 	$(NEWSLINE) run seeds/
+	$(NEWSLINE) serve
 
-test: install ## unit and integration tests (starts a local broker when none is given)
+serve: install ## the page and the API at http://127.0.0.1:8000/ over the output topics (Ctrl-C stops it)
+	$(NEWSLINE) serve
+
+test: install browser ## unit and integration tests (starts a local broker when none is given)
 	$(BIN)/pytest
 
 test-unit: install ## the fast unit tier: no broker, no pool processes (make test runs all)
 	$(BIN)/pytest tests/unit -m "not slow"
 
-test-integration: install ## integration tests against a real broker
+test-integration: install browser ## integration tests against a real broker
 	$(BIN)/pytest tests/integration
 
 test-faults: install ## only the fault runs, kill loops at full length (2,000 articles, 10 kills)

@@ -21,6 +21,7 @@ from aiokafka.structs import OffsetAndMetadata
 from prometheus_client import CollectorRegistry, Counter
 
 from pipeline.clients.kafka import MAX_RECORD_BYTES, aiokafka_options
+from pipeline.clients.results import output_partitions
 from pipeline.serve.store import Applied, Incoming, Store
 from pipeline.settings import Settings
 from pipeline.topics import CLAIMS, CLUSTERS, CONFLICTS, ENRICHED, STORIES, TopicSpec
@@ -91,7 +92,7 @@ async def feed(settings: Settings, store: Store, metrics: FeedMetrics) -> None:
     )
     await consumer.start()
     try:
-        await _assign(consumer, names, store.offsets())
+        await _assign(consumer, settings, names, store.offsets())
         while True:
             fetched = await consumer.getmany(
                 timeout_ms=FETCH_WAIT_MS, max_records=settings.serve.batch_records
@@ -111,16 +112,12 @@ async def feed(settings: Settings, store: Store, metrics: FeedMetrics) -> None:
 
 async def _assign(
     consumer: AIOKafkaConsumer,
+    settings: Settings,
     names: dict[str, str],
     offsets: dict[tuple[str, int], int],
 ) -> None:
     """Every partition of the served topics, each from where the store ends."""
-    await consumer.topics()  # fetches the cluster's metadata
-    partitions = [
-        TopicPartition(topic, partition)
-        for topic in names
-        for partition in sorted(consumer.partitions_for_topic(topic) or ())
-    ]
+    partitions = [tp for tp in await output_partitions(settings) if tp.topic in names]
     consumer.assign(partitions)
     for tp in partitions:
         stored = offsets.get((names[tp.topic], tp.partition))
