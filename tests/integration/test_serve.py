@@ -25,10 +25,10 @@ from playwright.sync_api import Page, expect, sync_playwright
 
 from bench.measure import free_port
 from pipeline.cli.supervise import WorkerProcess
-from pipeline.clients.replay import replay
+from pipeline.clients.replay import make_producer, replay
 from pipeline.clients.results import Results, collect, output_offsets
 from pipeline.settings import Settings
-from schemas import ClaimCluster, Story
+from schemas import Claim, ClaimCluster, Story
 from tests.integration.conftest import settings_env
 
 CHROMIUM = Path(os.environ.get("NEWSLINE_CHROMIUM", "/usr/bin/chromium"))
@@ -234,6 +234,43 @@ def test_serve_killed_mid_stream_resumes_and_stores_every_record_once(
     serve = serve_factory(settings, db)
     serve.wait(lambda health: _offsets(db) == read_to, "to read the topics again")
     assert _dump(db) == before
+
+    # A deleted store is rebuilt from the topics, the same to the byte.
+    serve.stop()
+    for path in db.parent.glob(f"{db.name}*"):
+        path.unlink()
+    serve = serve_factory(settings, db)
+    serve.wait(lambda health: _offsets(db) == read_to, "to rebuild the store")
+    assert _dump(db) == before
+
+
+def test_serve_skips_records_it_cannot_take_and_goes_on(
+    settings: Settings,
+    serve_factory: Callable[[Settings, Path], ServeProcess],
+    tmp_path: Path,
+) -> None:
+    serve = serve_factory(settings, tmp_path / "serve.sqlite3")
+    good = Claim(claim_id="c1", article_id="a1", sentence_index=0, text="It rained.")
+    values = [b"not json", b'{"schema_version": 2, "claim_id": "c2"}']
+    asyncio.run(_produce(settings, [*values, good.model_dump_json().encode()]))
+    serve.wait(lambda health: health["claims"] == 1, "to store the good record")
+    with urllib.request.urlopen(f"{serve.url}/metrics", timeout=5) as answer:
+        metrics = answer.read().decode()
+    for reason in ("malformed", "future_schema"):
+        line = (
+            f'newsline_serve_rejected_records_total{{reason="{reason}",topic="claims"}}'
+        )
+        assert f"{line} 1.0" in metrics
+
+
+async def _produce(settings: Settings, values: list[bytes]) -> None:
+    producer = make_producer(settings)
+    await producer.start()
+    try:
+        for value in values:
+            await producer.send_and_wait(settings.topic("claims"), value, key=b"k")
+    finally:
+        await producer.stop()
 
 
 def _ids(seeds: list[Path]) -> list[str]:
