@@ -27,6 +27,7 @@ A first session:
   newsline run seeds/              # worker + replay + summary of what came out
   newsline tail articles.enriched --from-beginning --limit 5
   newsline extract seeds/ --out out/   # the same stages, no broker
+  newsline serve                   # the page and the API at http://127.0.0.1:8000/
 """
 
 
