@@ -78,6 +78,7 @@ bench: install ## print every benchmark figure; write docs/benchmarks/ (tables, 
 	$(BIN)/python bench/offline.py
 	$(BIN)/python bench/growth.py
 	$(BIN)/python bench/throughput.py
+	$(BIN)/python bench/serve.py
 
 clean: ## remove the venv and local state (not the broker's jar cache)
 	rm -rf $(VENV) var out .pytest_cache .mypy_cache .ruff_cache

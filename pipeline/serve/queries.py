@@ -197,15 +197,24 @@ def claims(
     if conditions is None:
         return _page([], 0, limit, offset)
     clause = f"WHERE {' AND '.join(conditions)} " if conditions else ""
-    total = _count(
-        db,
-        "SELECT count(*) FROM claims c LEFT JOIN articles a "
-        f"ON a.article_id = c.article_id {clause}",
-        parameters,
+    matching = (
+        f"FROM claims c LEFT JOIN articles a ON a.article_id = c.article_id {clause}"
     )
+    total = _count(db, f"SELECT count(*) {matching}", parameters)
+    # The page's claims first, then their views: a view reads into its article's
+    # record, which is worth doing for the rows shown, not for every match.
+    shown = [
+        row[0]
+        for row in db.execute(
+            f"SELECT c.rowid {matching} "
+            "ORDER BY c.seen_at DESC, c.claim_id LIMIT ? OFFSET ?",
+            (*parameters, limit, offset),
+        )
+    ]
     rows = db.execute(
-        f"{CLAIM_VIEW} {clause} ORDER BY c.seen_at DESC, c.claim_id LIMIT ? OFFSET ?",
-        (*parameters, limit, offset),
+        f"{CLAIM_VIEW} WHERE c.rowid IN ({', '.join('?' * len(shown))}) "
+        "ORDER BY c.seen_at DESC, c.claim_id",
+        shown,
     ).fetchall()
     return _page(_claim_views(db, rows), total, limit, offset)
 
@@ -220,7 +229,7 @@ def _claim_conditions(where: ClaimFilter) -> tuple[list[str] | None, list[object
             return None, []
         # Each word quoted, so the search text is never read as FTS5 syntax.
         conditions.append(
-            "c.claim_id IN (SELECT claim_id FROM claim_words WHERE claim_words MATCH ?)"
+            "c.rowid IN (SELECT rowid FROM claim_words WHERE claim_words MATCH ?)"
         )
         parameters.append(" ".join(f'"{word}"' for word in words))
     if where.speaker:

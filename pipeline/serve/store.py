@@ -61,7 +61,7 @@ CREATE TABLE IF NOT EXISTS claim_entities (
     PRIMARY KEY (claim_id, entity, label));
 CREATE INDEX IF NOT EXISTS claim_entities_entity ON claim_entities (entity);
 CREATE VIRTUAL TABLE IF NOT EXISTS claim_words USING fts5 (
-    claim_id UNINDEXED, text, tokenize = 'porter unicode61');
+    text, tokenize = 'porter unicode61');
 CREATE TABLE IF NOT EXISTS clusters (
     cluster_id TEXT PRIMARY KEY, label TEXT NOT NULL, independent_sources INTEGER,
     source_count INTEGER, member_count INTEGER, merged_into TEXT,
@@ -353,8 +353,15 @@ def _claim_columns(claim: Claim) -> dict[str, object]:
 
 
 def _index_claim(db: sqlite3.Connection, claim: Claim) -> None:
-    db.execute("DELETE FROM claim_words WHERE claim_id = ?", (claim.claim_id,))
-    db.execute("INSERT INTO claim_words VALUES (?, ?)", (claim.claim_id, claim.text))
+    # The word index shares the claim's rowid: looking an FTS5 row up by any other
+    # column scans the whole index.
+    (rowid,) = db.execute(
+        "SELECT rowid FROM claims WHERE claim_id = ?", (claim.claim_id,)
+    ).fetchone()
+    db.execute("DELETE FROM claim_words WHERE rowid = ?", (rowid,))
+    db.execute(
+        "INSERT INTO claim_words (rowid, text) VALUES (?, ?)", (rowid, claim.text)
+    )
     db.execute("DELETE FROM claim_entities WHERE claim_id = ?", (claim.claim_id,))
     db.executemany(
         "INSERT OR IGNORE INTO claim_entities VALUES (?, ?, ?)",
