@@ -96,6 +96,8 @@ class Decision:
             c.claim_id: profile(c, self._figures_of[c.claim_id]) for c in placed
         }
         self._others: dict[str, list[ClaimProfile] | None] = {}
+        #: Scores by (claim id, the member's content): None when it cannot reach.
+        self._scores: dict[tuple[str, tuple[object, ...]], float | None] = {}
         self._context = sorted(_article_context(article))
         self.assigned: list[list[str]] = []
         self.changed: dict[str, ClusterRecord] = {}  # joined or founded, in order
@@ -170,11 +172,8 @@ class Decision:
         two captured soldiers", each has a closer match in the other's article. It
         looks at the two articles only, so the grouping stays order-free.
         """
-        threshold = self._settings.threshold
-        if not could_reach(claim, other, threshold):
-            return False
-        score = similarity(claim, other)
-        if score < threshold:
+        score = self._score(claim, other)
+        if score is None or score < self._settings.threshold:
             return False
         article_id = member["member"]["article_id"]
         if article_id == self._article.article_id:
@@ -185,6 +184,15 @@ class Decision:
         return all(similarity(claim, p) <= score for p in theirs) and all(
             similarity(other, p) <= score for p in self._own.values()
         )
+
+    def _score(self, claim: ClaimProfile, other: ClaimProfile) -> float | None:
+        """The pair's similarity, None when it cannot reach the threshold; once per
+        content of the member, as a story's outlets repeat one sentence."""
+        key = (claim.claim_id, other.content)
+        if key not in self._scores:
+            reachable = could_reach(claim, other, self._settings.threshold)
+            self._scores[key] = similarity(claim, other) if reachable else None
+        return self._scores[key]
 
     def _profiles_of(self, article_id: str) -> list[ClaimProfile] | None:
         if article_id not in self._others:

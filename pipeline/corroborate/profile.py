@@ -83,6 +83,13 @@ class ClaimProfile:
         )
 
     @cached_property
+    def content(self) -> tuple[object, ...]:
+        """Everything a score reads, without the claim id: the copies of one
+        sentence that many outlets carry have one content."""
+        vector = None if self.vector is None else self.vector.tobytes()
+        return (self.terms, self.entities, self.categories, self.periods, vector)
+
+    @cached_property
     def entity_words(self) -> frozenset[str]:
         """The words of its entities' names ("north", "kore")."""
         return frozenset(word for key in self.entities for word in key.split())
