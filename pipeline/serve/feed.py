@@ -157,11 +157,13 @@ async def _commit(
 # -- from files ---------------------------------------------------------------------
 
 
-def load_files(store: Store, folder: Path, metrics: FeedMetrics) -> int:
+def load_files(
+    store: Store, folder: Path, metrics: FeedMetrics, *, batch_records: int = 500
+) -> int:
     """Store the ``<topic>.jsonl`` files that ``newsline extract`` wrote in
     ``folder``; returns how many records were read. Offsets are not touched."""
     read = 0
-    for batch in _file_batches(folder, batch_records=500):
+    for batch in _file_batches(folder, batch_records=batch_records):
         metrics.count(batch, store.apply(batch))
         read += len(batch)
     return read

@@ -47,7 +47,7 @@ def serve(
     store = Store(config.db)
     try:
         if load is not None:
-            read = load_files(store, load, metrics)
+            read = load_files(store, load, metrics, batch_records=config.batch_records)
             say(f"stored {read} records from {load}")
         if config.token is None and not _loopback(config.host):
             say(
