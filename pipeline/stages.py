@@ -13,11 +13,11 @@ import asyncio
 import logging
 import time
 from collections import defaultdict
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import AsyncIterator, Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any, TypeVar
+from typing import Any, Generic, TypeVar
 
 from pipeline.claims import claims_record
 from pipeline.claims.reuse import ClaimsMemory, remembered
@@ -94,6 +94,43 @@ class Stages:
         """The published outputs of every stage for ``records``, in stage order."""
         return await self.corroborated(await self.claimed(await self.decided(records)))
 
+    async def overlapped(
+        self, chunks: AsyncIterator[Sequence[SourceRecord]], *, ahead: int
+    ) -> AsyncIterator[tuple[Sequence[SourceRecord], list[Output]]]:
+        """Each chunk with its published outputs, in the chunks' order, its two kinds
+        of work overlapped: dedupe decides chunk after chunk, in order; a chunk's
+        claims are parsed in the pool while the next chunks (up to ``ahead``) are
+        ingested and decided, and while earlier ones are corroborated here, so the
+        pool is never left waiting for a batch."""
+        loop = asyncio.get_running_loop()
+        ready: asyncio.Queue[
+            tuple[Sequence[SourceRecord], asyncio.Future[list[Output]]] | None
+        ] = asyncio.Queue(ahead)
+
+        async def claim_all() -> None:
+            async for chunk in chunks:
+                try:
+                    decided = await self.decided(chunk)
+                except Exception as error:  # raised where its chunk is awaited
+                    failed: asyncio.Future[list[Output]] = loop.create_future()
+                    failed.set_exception(error)
+                    await ready.put((chunk, failed))
+                    return
+                await ready.put((chunk, asyncio.ensure_future(self.claimed(decided))))
+            await ready.put(None)
+
+        claiming = asyncio.ensure_future(claim_all())
+        try:
+            while (item := await ready.get()) is not None:
+                chunk, claimed = item
+                yield chunk, await self.corroborated(await claimed)
+            await claiming  # its failure, if any, is raised here
+        finally:
+            claiming.cancel()
+            while not ready.empty():
+                if (left := ready.get_nowait()) is not None:
+                    left[1].cancel()
+
     async def decided(self, records: Sequence[SourceRecord]) -> list[Output]:
         """Every output of ingest, fingerprint and dedupe, in stage order."""
         inputs = [
@@ -162,7 +199,13 @@ class Stages:
         values = [i.value for i in inputs]
         with self._timed(stage):
             results = await compute_batch(
-                self.pool, work, values, seconds_per_item=cap, memory=memory, **kwargs
+                self.pool,
+                work,
+                values,
+                seconds_per_item=cap,
+                memory=memory,
+                priority=POOL_PRIORITY[stage],
+                **kwargs,
             )
         return [
             out
@@ -205,6 +248,12 @@ class Stages:
         )
 
 
+#: The pool's order between the stages' waiting work, most urgent first. An
+#: article's first step must not wait behind the claims of the articles before it:
+#: ingest and fingerprint are short, and claims, the longest, fill the gaps.
+POOL_PRIORITY = {"ingest": 0, "fingerprint": 1, "claims": 2}
+
+
 async def compute_batch(
     pool: CpuPool,
     work: Callable[..., R | Rejection],
@@ -212,6 +261,7 @@ async def compute_batch(
     *,
     seconds_per_item: float | None,
     memory: ClaimsMemory | None = None,
+    priority: int = 0,
     **kwargs: Any,
 ) -> Sequence[Any]:
     """One pooled batch as the worker and ``Stages`` both run it: what ``memory``
@@ -219,7 +269,12 @@ async def compute_batch(
 
     async def in_pool(todo: list[bytes]) -> list[R | Rejection]:
         return await compute(
-            pool, work, todo, seconds_per_item=seconds_per_item, **kwargs
+            pool,
+            work,
+            todo,
+            seconds_per_item=seconds_per_item,
+            priority=priority,
+            **kwargs,
         )
 
     return await remembered(memory, list(values), in_pool)
@@ -231,42 +286,27 @@ async def compute(
     values: Sequence[bytes],
     *,
     seconds_per_item: float | None = None,
+    priority: int = 0,
     **kwargs: Any,
 ) -> list[R | Rejection]:
     """``work`` over a batch in the pool; a record that kills a process is rejected.
+
+    ``priority`` orders the batch's chunks among other stages' waiting for the
+    pool, lowest first (pipeline.cpu).
 
     With ``seconds_per_item`` a record is stopped at that cap inside its process
     (a ``timeout``); a batch that overruns far past the caps, stuck where the
     timer cannot interrupt, has its processes killed by the pool, and its records
     are then run one at a time, so only the one that hangs is rejected.
     """
+    call: _Call[R] = _Call(work, seconds_per_item, priority, kwargs)
     try:
-        results = await _map(pool, work, values, seconds_per_item, kwargs)
+        results = await call.map(pool, values)
     except Exception as error:  # a process died or hung: isolate the record
         log.warning("batch failed (%r); retrying one record at a time", error)
         _replace_processes(pool)
-        return [
-            await _compute_one(pool, work, value, seconds_per_item, kwargs)
-            for value in values
-        ]
+        return [await call.one(pool, value) for value in values]
     return [_unless_overrun(result) for result in results]
-
-
-async def _compute_one(
-    pool: CpuPool,
-    work: Callable[..., R | Rejection],
-    value: bytes,
-    seconds_per_item: float | None,
-    kwargs: dict[str, Any],
-) -> R | Rejection:
-    try:
-        [result] = await _map(pool, work, [value], seconds_per_item, kwargs)
-    except PoolOverrun as overrun:  # the pool has killed the process already
-        return timed_out(overrun.seconds_per_item, killed=True)
-    except Exception as error:
-        _replace_processes(pool)
-        return crashed(error)
-    return _unless_overrun(result)
 
 
 def _replace_processes(pool: CpuPool) -> None:
@@ -276,18 +316,40 @@ def _replace_processes(pool: CpuPool) -> None:
     pool.shutdown(wait=False)
 
 
-async def _map(
-    pool: CpuPool,
-    work: Callable[..., R | Rejection],
-    values: Sequence[bytes],
-    seconds_per_item: float | None,
-    kwargs: dict[str, Any],
-) -> list[R | Rejection | Overrun]:
-    if seconds_per_item is None:
-        return list(await pool.map(work, values, **kwargs))
-    return await pool.map_capped(
-        work, values, seconds_per_item=seconds_per_item, **kwargs
-    )
+@dataclass(frozen=True)
+class _Call(Generic[R]):
+    """How ``compute`` maps ``work`` over values in the pool."""
+
+    work: Callable[..., R | Rejection]
+    seconds_per_item: float | None
+    priority: int
+    kwargs: dict[str, Any]
+
+    async def map(
+        self, pool: CpuPool, values: Sequence[bytes]
+    ) -> list[R | Rejection | Overrun]:
+        if self.seconds_per_item is None:
+            return list(
+                await pool.map(self.work, values, priority=self.priority, **self.kwargs)
+            )
+        return await pool.map_capped(
+            self.work,
+            values,
+            seconds_per_item=self.seconds_per_item,
+            priority=self.priority,
+            **self.kwargs,
+        )
+
+    async def one(self, pool: CpuPool, value: bytes) -> R | Rejection:
+        """One record on its own: what it does to a process is its own outcome."""
+        try:
+            [result] = await self.map(pool, [value])
+        except PoolOverrun as overrun:  # the pool has killed the process already
+            return timed_out(overrun.seconds_per_item, killed=True)
+        except Exception as error:
+            _replace_processes(pool)
+            return crashed(error)
+        return _unless_overrun(result)
 
 
 def _unless_overrun(result: R | Rejection | Overrun) -> R | Rejection:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
 from pathlib import Path
 from typing import BinaryIO
 
@@ -30,7 +30,7 @@ from pipeline.topics import (
 
 #: Records handed to the process pool at a time (keeps the progress bar moving).
 CHUNK = 64
-#: Chunks claimed ahead of the one being corroborated.
+#: Chunks claimed ahead of the one being corroborated (``Stages.overlapped``).
 AHEAD = 3
 
 
@@ -58,40 +58,26 @@ async def _run_stages(
     show_progress: bool | None,
     write: Callable[[Sequence[Output]], None],
 ) -> None:
-    pool = CpuPool(settings.process_workers, initializer=load_models)
+    pool = CpuPool(
+        settings.process_workers,
+        initializer=load_models,
+        chunk_items=settings.pool_chunk_items,
+    )
     stages = Stages(settings, pool)
     disable = None if show_progress is None else not show_progress
-    chunks = [records[i : i + CHUNK] for i in range(0, len(records), CHUNK)]
-    # Dedupe decides chunk after chunk, in order. A chunk's claims are parsed in
-    # the pool while the next chunks are ingested and decided, and while earlier
-    # ones are corroborated here: the pool is never left waiting for a batch.
-    loop = asyncio.get_running_loop()
-    ready: asyncio.Queue[asyncio.Future[list[Output]]] = asyncio.Queue(AHEAD)
 
-    async def claim_all() -> None:
-        for chunk in chunks:
-            try:
-                decided = await stages.decided(chunk)
-            except Exception as error:  # raised below, where its chunk is awaited
-                failed: asyncio.Future[list[Output]] = loop.create_future()
-                failed.set_exception(error)
-                await ready.put(failed)
-                return
-            await ready.put(asyncio.ensure_future(stages.claimed(decided)))
+    async def chunks() -> AsyncIterator[list[SourceRecord]]:
+        for start in range(0, len(records), CHUNK):
+            yield records[start : start + CHUNK]
 
-    claiming = asyncio.ensure_future(claim_all())
     try:
         with tqdm(
             total=len(records), unit="article", disable=disable, file=sys.stderr
         ) as bar:
-            for chunk in chunks:
-                claimed = await (await ready.get())
-                write(await stages.corroborated(claimed))
+            async for chunk, outputs in stages.overlapped(chunks(), ahead=AHEAD):
+                write(outputs)
                 bar.update(len(chunk))
     finally:
-        claiming.cancel()
-        while not ready.empty():
-            ready.get_nowait().cancel()
         pool.shutdown()
 
 

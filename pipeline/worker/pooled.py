@@ -18,7 +18,7 @@ from pipeline.claims.reuse import ClaimsMemory
 from pipeline.deadletter import Origin
 from pipeline.flow import Outputs
 from pipeline.rejection import Rejection
-from pipeline.stages import compute_batch
+from pipeline.stages import POOL_PRIORITY, compute_batch
 from pipeline.worker import metrics
 from pipeline.worker.runtime import Runtime
 
@@ -58,7 +58,8 @@ async def run_pooled(
     A record whose work runs longer than ``seconds_per_item`` (by default the
     per-article cap, ``settings.ingest.max_seconds_per_article``) is a ``timeout``
     rejection (see ``compute``): every pooled stage is capped, as in ``extract``.
-    ``stage`` names the stage in the metrics (see pipeline.worker.metrics).
+    ``stage`` names the stage in the metrics (see pipeline.worker.metrics) and
+    gives its batches their place in the pool's queue (``POOL_PRIORITY``).
     """
     settings = runtime.settings
     cap = (
@@ -75,7 +76,13 @@ async def run_pooled(
         values = [event.value for event in events]
         started = time.perf_counter()
         results = await compute_batch(
-            runtime.pool, work, values, seconds_per_item=cap, memory=memory, **kwargs
+            runtime.pool,
+            work,
+            values,
+            seconds_per_item=cap,
+            memory=memory,
+            priority=POOL_PRIORITY[stage],
+            **kwargs,
         )
         elapsed = time.perf_counter() - started
         metrics.observe_batch(stage, elapsed, size=len(events))

@@ -48,6 +48,11 @@ def _stuck() -> None:
     time.sleep(60)
 
 
+def _nap(seconds: float) -> float:
+    time.sleep(seconds)
+    return seconds
+
+
 def _hangs_on_zero(value: int) -> int:
     if value == 0:
         _stuck()
@@ -89,6 +94,54 @@ def test_chunks_cover_everything_once(size: int, count: int) -> None:
     chunks = _chunks(items, count)
     assert len(chunks) <= count
     assert [x for chunk in chunks for x in chunk] == items
+
+
+@pytest.mark.parametrize(("size", "most"), [(20, 8), (3, 8), (17, 4)])
+def test_chunks_hold_at_most_the_given_items(size: int, most: int) -> None:
+    items = list(range(size))
+    chunks = _chunks(items, 2, most=most)
+    assert max(len(chunk) for chunk in chunks) == min(most, -(-size // 2))
+    assert [x for chunk in chunks for x in chunk] == items
+
+
+async def test_urgent_work_waits_for_one_chunk_not_the_whole_queue() -> None:
+    pool = CpuPool(1, chunk_items=1)
+    try:
+        await pool.warm()
+        done: list[str] = []
+
+        async def run(name: str, items: list[float], priority: int) -> None:
+            await pool.map(_nap, items, priority=priority)
+            done.append(name)
+
+        slow = asyncio.create_task(run("slow", [0.3] * 4, priority=2))
+        await asyncio.sleep(0.05)  # its first chunk is running
+        urgent = asyncio.create_task(run("urgent", [0.0], priority=0))
+        started = time.monotonic()
+        await urgent
+        # The urgent item waited for the running chunk only, not the three queued.
+        assert time.monotonic() - started < 0.6
+        await slow
+        assert done == ["urgent", "slow"]
+    finally:
+        pool.shutdown()
+
+
+@pytest.mark.slow
+async def test_waiting_for_a_process_does_not_count_against_the_backstop() -> None:
+    pool = CpuPool(1, backstop_factor=1.0, backstop_grace_s=1.0, chunk_items=1)
+    try:
+        await pool.warm()
+        # Each chunk may run 2 s; the late batch waits about 3.6 s for the process.
+        busy = asyncio.create_task(
+            pool.map_capped(_nap, [0.9] * 4, seconds_per_item=CAP_S, priority=0)
+        )
+        await asyncio.sleep(0.05)
+        late = await pool.map_capped(_nap, [0.0], seconds_per_item=CAP_S, priority=1)
+        assert late == [0.0]
+        assert await busy == [0.9] * 4
+    finally:
+        pool.shutdown()
 
 
 @pytest.mark.slow
