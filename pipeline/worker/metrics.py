@@ -12,6 +12,7 @@ describes each metric.
 
 from __future__ import annotations
 
+import asyncio
 from collections import Counter as Tally
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any, Protocol
@@ -79,6 +80,8 @@ END_TO_END_BUCKETS = (
     1800.0,
     3600.0,
 )
+#: How often the event loop's delay is sampled (``probe_loop``).
+LOOP_PROBE_S = 0.1
 CLAIM_BUCKETS = (0.0, 1.0, 2.0, 3.0, 5.0, 8.0, 13.0, 21.0, 34.0, 55.0, 100.0)
 
 #: The sample names each metric type exposes, after its family name.
@@ -163,6 +166,24 @@ END_TO_END_SECONDS = Histogram(
     buckets=END_TO_END_BUCKETS,
     registry=REGISTRY,
 )
+
+LOOP_DELAY_SECONDS = Histogram(
+    "newsline_event_loop_delay_seconds",
+    "How late the worker's event loop woke a task that slept"
+    f" {LOOP_PROBE_S:g} s: time it spent on other work without a pause. Every"
+    " agent of the worker waits that long.",
+    buckets=LATENCY_BUCKETS,
+    registry=REGISTRY,
+)
+
+
+async def probe_loop(period_s: float = LOOP_PROBE_S) -> None:
+    """Observe the event loop's delays until cancelled."""
+    loop = asyncio.get_running_loop()
+    while True:
+        due = loop.time() + period_s
+        await asyncio.sleep(period_s)
+        LOOP_DELAY_SECONDS.observe(max(0.0, loop.time() - due))
 
 
 def _declare_series() -> None:

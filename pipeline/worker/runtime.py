@@ -129,13 +129,17 @@ class Runtime:
 
 def build_runtime(settings: Settings) -> Runtime:
     """The app, its pool (whose processes load their models when they start, not on
-    a first article) and its topics, with the worker's metrics page, lag sampler
-    and assignment log."""
+    a first article) and its topics, with the worker's metrics page, lag sampler,
+    event loop probe and assignment log."""
     app = create_app(settings)
     runtime = Runtime(
         settings=settings,
         app=app,
-        pool=CpuPool(settings.process_workers, initializer=load_models),
+        pool=CpuPool(
+            settings.process_workers,
+            initializer=load_models,
+            chunk_items=settings.pool_chunk_items,
+        ),
         channels={spec.name: declare_topic(app, settings, spec) for spec in ALL},
     )
     app.on_partitions_assigned.connect(_log_assignment)
@@ -145,7 +149,12 @@ def build_runtime(settings: Settings) -> Runtime:
         await _sample_lag(app, settings)
 
     app.timer(LAG_SAMPLE_INTERVAL_S)(sample_lag)
+    app.task(_probe_loop)
     return runtime
+
+
+async def _probe_loop() -> None:
+    await metrics.probe_loop()
 
 
 async def _log_assignment(

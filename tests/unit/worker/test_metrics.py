@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import re
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -293,3 +295,16 @@ def test_lag_gauge_forgets_topics_no_longer_consumed() -> None:
         "newsline_consumer_lag_records", {"topic": "articles.clean"}
     )
     assert found is None
+
+
+async def test_the_loop_probe_sees_a_blocked_event_loop() -> None:
+    count = "newsline_event_loop_delay_seconds_count"
+    total = "newsline_event_loop_delay_seconds_sum"
+    before = sample(count), sample(total)
+    probe = asyncio.create_task(metrics.probe_loop(0.01))
+    await asyncio.sleep(0.05)
+    time.sleep(0.3)  # the loop does nothing else meanwhile
+    await asyncio.sleep(0.05)
+    probe.cancel()
+    assert sample(count) > before[0]
+    assert sample(total) - before[1] >= 0.25
