@@ -271,20 +271,26 @@ class Window:
 
 class Changelog(MutableMapping[str, Any]):
     """A dict store that counts what a faust table would send to its changelog:
-    one record per set (key and JSON value) or delete (key, a tombstone)."""
+    one record per set (key and JSON value) or delete (key, a tombstone).
 
-    def __init__(self) -> None:
+    ``encoded`` keeps each value as its JSON and decodes it on every read, as a
+    RocksDB-backed faust table does."""
+
+    def __init__(self, *, encoded: bool = False) -> None:
         self.data: dict[str, Any] = {}
         self.records = 0
         self.bytes = 0
+        self.encoded = encoded
 
     def __getitem__(self, key: str) -> Any:
-        return self.data[key]
+        value = self.data[key]
+        return orjson.loads(value) if self.encoded else value
 
     def __setitem__(self, key: str, value: Any) -> None:
+        encoded = orjson.dumps(value)
         self.records += 1
-        self.bytes += len(key) + len(orjson.dumps(value))
-        self.data[key] = value
+        self.bytes += len(key) + len(encoded)
+        self.data[key] = encoded if self.encoded else value
 
     def __delitem__(self, key: str) -> None:
         del self.data[key]
@@ -298,7 +304,14 @@ class Changelog(MutableMapping[str, Any]):
         return len(self.data)
 
     def get(self, key: str, default: Any = None) -> Any:
-        return self.data.get(key, default)  # one lookup, as a table's get
+        # One lookup, as a table's get.
+        value = self.data.get(key, _MISSING)
+        if value is _MISSING:
+            return default
+        return orjson.loads(value) if self.encoded else value
+
+
+_MISSING = object()
 
 
 class Stream:

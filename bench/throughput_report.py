@@ -76,7 +76,17 @@ def print_latency(result: Latency) -> None:
         f"  enriched records of the slowest 5% average {result.slow_kb:.0f} KB,"
         f" of all {result.all_kb:.0f} KB"
     )
-    print(f"  worker RSS {result.worker}; broker RSS {result.broker}", flush=True)
+    probes, late = result.loop_delays
+    if probes:
+        counts = ", ".join(f"{n} over {bound} s" for bound, n in late.items())
+        print(f"  event loop: {probes} probes, late by {counts}")
+    main0, pool0, main1, pool1 = result.worker_ends
+    print(
+        f"  worker RSS {result.worker}; main process {main0:,.0f} MB over the"
+        f" first fifth, {main1:,.0f} MB over the last; pool {pool0:,.0f} MB, then"
+        f" {pool1:,.0f} MB; broker RSS {result.broker}",
+        flush=True,
+    )
 
 
 def hops_text(result: Latency) -> str:

@@ -116,17 +116,37 @@ STAGE_METRICS = {
 STAGE_TIMES = ("ingest", "fingerprint", "dedupe", "claims", "corroborate")
 
 
+def _metrics_lines(port: int) -> list[str]:
+    """A worker's /metrics page, line by line; none for a worker without one."""
+    try:
+        url = f"http://127.0.0.1:{port}/metrics"
+        with urllib.request.urlopen(url, timeout=10) as page:
+            return str(page.read().decode()).splitlines()
+    except OSError:
+        return []
+
+
+#: The event loop delays ``loop_delays`` counts: longer than each of these seconds.
+LOOP_DELAYS_S = ("0.1", "0.5", "1.0", "2.5", "5.0")
+
+
+def loop_delays(port: int) -> tuple[int, dict[str, int]]:
+    """A worker's event loop probes so far, and how many were late by more than
+    each of ``LOOP_DELAYS_S`` (newsline_event_loop_delay_seconds)."""
+    buckets: dict[str, float] = {}
+    for line in _metrics_lines(port):
+        if line.startswith("newsline_event_loop_delay_seconds_bucket{"):
+            bound = line.partition('le="')[2].partition('"')[0]
+            buckets[bound] = float(line.rsplit(" ", 1)[1])
+    total = int(buckets.get("+Inf", 0))
+    return total, {b: total - int(buckets.get(b, total)) for b in LOOP_DELAYS_S}
+
+
 def stage_seconds(ports: Sequence[int]) -> dict[str, float]:
     """Seconds each stage spent, summed over the workers' /metrics pages."""
     found: dict[str, float] = {}
     for port in ports:
-        try:
-            url = f"http://127.0.0.1:{port}/metrics"
-            with urllib.request.urlopen(url, timeout=10) as page:
-                text = page.read().decode()
-        except OSError:  # a worker without metrics: its stages go unreported
-            continue
-        for line in text.splitlines():
+        for line in _metrics_lines(port):
             metric, _, rest = line.partition("{")
             stage = rest.partition('stage="')[2].partition('"')[0]
             if stage in STAGE_METRICS.get(metric, ()):
@@ -236,6 +256,12 @@ class Latency:
     all_kb: float
     worker: Memory
     broker: Memory
+    #: The workers' median RSS, main process and pool, over the first and over the
+    #: last fifth of the paced run: memory is flat when they match.
+    worker_ends: tuple[float, float, float, float] = (0.0, 0.0, 0.0, 0.0)
+    #: The worker's event loop probes (every 0.1 s) and how many were late by
+    #: more than each of LOOP_DELAYS_S seconds.
+    loop_delays: tuple[int, dict[str, int]] = (0, {})
 
 
 async def latency(broker: Broker, tmp: Path, *, rate: float, seconds: float) -> Latency:
@@ -251,10 +277,20 @@ async def latency(broker: Broker, tmp: Path, *, rate: float, seconds: float) -> 
             warm = await replay(settings, [SEEDS], repeat=4, show_progress=False)
             await run.wait_for(progress, warm.sent)
             begun = run.now()
-            paced = await replay(
-                settings, [paced_dir], repeat=repeat, rate=rate, show_progress=False
-            )
+            # Sampled while paced too, so that memory is seen over the whole run.
+            sampling = asyncio.create_task(run.sample_until_cancelled(progress))
+            try:
+                paced = await replay(
+                    settings,
+                    [paced_dir],
+                    repeat=repeat,
+                    rate=rate,
+                    show_progress=False,
+                )
+            finally:
+                sampling.cancel()
             await run.wait_for(progress, warm.sent + paced.sent)
+            delays = await asyncio.to_thread(loop_delays, settings.web_port)
         finally:
             await run.stop()
     stamps = [await timestamps(settings, spec, {}) for spec in HOPS]
@@ -293,6 +329,23 @@ async def latency(broker: Broker, tmp: Path, *, rate: float, seconds: float) -> 
         cpu=run.trace.cpu(begun, run.trace.snaps[-1].t),
         worker=worker_mb,
         broker=broker_mb,
+        worker_ends=_ends(run.trace, begun + SETTLE_MS / 1000),
+        loop_delays=delays,
+    )
+
+
+def _ends(trace: Trace, start: float) -> tuple[float, float, float, float]:
+    """The workers' median RSS (main process, pool) over the first and the last
+    fifth of [start, the last sample]."""
+    end = trace.snaps[-1].t
+    fifth = (end - start) / 5
+    first = [s for s in trace.snaps if start <= s.t <= start + fifth] or trace.snaps
+    last = [s for s in trace.snaps if end - fifth <= s.t] or trace.snaps
+    return (
+        statistics.median(s.main.mb for s in first),
+        statistics.median(s.pool.mb for s in first),
+        statistics.median(s.main.mb for s in last),
+        statistics.median(s.pool.mb for s in last),
     )
 
 

@@ -253,11 +253,15 @@ class Run:
     workers: list[WorkerProcess] = field(default_factory=list)
     trace: Trace = field(default_factory=Trace)
     started: float = field(default_factory=time.monotonic)
+    #: What each worker process runs, if not ``newsline worker``.
+    args: Sequence[str] | None = None
 
     def start_workers(self) -> None:
         self.workers = [
             WorkerProcess(
-                log_path=self.logs / f"{s.app_id}-{i}.log", env=s.as_environment()
+                log_path=self.logs / f"{s.app_id}-{i}.log",
+                env=s.as_environment(),
+                **({"args": self.args} if self.args else {}),
             ).start()
             for i, s in enumerate(self.settings)
         ]
@@ -276,6 +280,12 @@ class Run:
         )
         self.trace.snaps.append(snap)
         return snap
+
+    async def sample_until_cancelled(self, progress: Progress) -> None:
+        """Sample every ``SAMPLE_S`` until cancelled."""
+        while True:
+            await self.sample(progress)
+            await asyncio.sleep(SAMPLE_S)
 
     async def wait_for(self, progress: Progress, total: int) -> None:
         """Sample until ``total`` outcomes have come; fail if a worker dies."""

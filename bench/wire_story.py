@@ -8,7 +8,10 @@ the worker's tables, with the claims a copy reuses from its original. Prints the
 deciders' time per copy around the 20th, the 200th and the last copy, its ratio to
 the 20th, and what each decision wrote (the changelog records a table would send):
 
-    .venv/bin/python bench/wire_story.py [--copies 1000]
+    .venv/bin/python bench/wire_story.py [--copies 1000] [--tables]
+
+``--tables`` keeps the state as JSON decoded on every read, as the worker's RocksDB
+tables do, and reads it through the worker's cache of decoded values.
 """
 
 from __future__ import annotations
@@ -29,6 +32,7 @@ from pipeline.corroborate import Corroborator
 from pipeline.dedupe import DedupeIndex, fingerprint
 from pipeline.settings import Settings
 from pipeline.state import OrderedKeys
+from pipeline.state.cached import CachedStore
 from schemas import EnrichedArticle
 from schemas.dedupe import DedupeRequest
 
@@ -39,16 +43,27 @@ SPAN = 10
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--copies", type=int, default=1000)
+    parser.add_argument(
+        "--tables",
+        action="store_true",
+        help="keep state as JSON decoded on every read, as the worker's RocksDB"
+        " tables do, read through the worker's cache (NEWSLINE_STATE_CACHE_KEYS)",
+    )
     args = parser.parse_args()
     settings = Settings()
     originals = _originals(settings)
     marks = [m for m in (20, 200, args.copies - SPAN) if m + SPAN <= args.copies]
-    dedupe_state, corroborate_state = Changelog(), Changelog()
+    dedupe_state = Changelog(encoded=args.tables)
+    corroborate_state = Changelog(encoded=args.tables)
+    kept = settings.state_cache_keys
     index = DedupeIndex(
-        dedupe_state, OrderedKeys(), settings=settings.dedupe, times=settings.event_time
+        CachedStore(dedupe_state, kept) if args.tables else dedupe_state,
+        OrderedKeys(),
+        settings=settings.dedupe,
+        times=settings.event_time,
     )
     corroborator = Corroborator(
-        corroborate_state,
+        CachedStore(corroborate_state, kept) if args.tables else corroborate_state,
         OrderedKeys(),
         settings=settings.corroborate,
         times=settings.event_time,

@@ -15,7 +15,7 @@ import os
 import signal
 import subprocess
 import sys
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager, suppress
 from pathlib import Path
 from types import FrameType, TracebackType
@@ -79,8 +79,11 @@ class WorkerProcess:
         log_path: Path,
         env: Mapping[str, str] | None = None,
         die_with_parent: bool = False,
+        args: Sequence[str] = ("-m", "pipeline.cli", "worker"),
     ) -> None:
         self.log_path = log_path
+        #: What the interpreter runs: ``newsline worker``, or a benchmark's peer.
+        self.args = tuple(args)
         self.env = {**os.environ, **(env or {})}
         self.die_with_parent = die_with_parent
         self.process: subprocess.Popen[bytes] | None = None
@@ -93,7 +96,7 @@ class WorkerProcess:
         # process object; die_with_parent still stops that worker with its parent.
         with self.log_path.open("ab") as log:
             self.process = subprocess.Popen(
-                [sys.executable, "-m", "pipeline.cli", "worker"],
+                [sys.executable, *self.args],
                 stdout=log,
                 stderr=subprocess.STDOUT,
                 env=self.env,
