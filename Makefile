@@ -78,6 +78,9 @@ bench: install ## print every benchmark figure; write docs/benchmarks/ (tables, 
 	$(BIN)/python bench/offline.py
 	$(BIN)/python bench/growth.py
 	$(BIN)/python bench/throughput.py
+	$(BIN)/python bench/latency.py
+	$(BIN)/python bench/peer.py
+	$(BIN)/python bench/wire_story.py --tables
 	$(BIN)/python bench/serve.py
 
 clean: ## remove the venv and local state (not the broker's jar cache)
