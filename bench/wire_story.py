@@ -11,7 +11,7 @@ the 20th, and what each decision wrote (the changelog records a table would send
     .venv/bin/python bench/wire_story.py [--copies 1000] [--tables]
 
 ``--tables`` keeps the state as JSON decoded on every read, as the worker's RocksDB
-tables do, and reads it through the worker's cache of decoded values.
+tables do.
 """
 
 from __future__ import annotations
@@ -32,7 +32,6 @@ from pipeline.corroborate import Corroborator
 from pipeline.dedupe import DedupeIndex, fingerprint
 from pipeline.settings import Settings
 from pipeline.state import OrderedKeys
-from pipeline.state.cached import CachedStore
 from schemas import EnrichedArticle
 from schemas.dedupe import DedupeRequest
 
@@ -47,7 +46,7 @@ def main() -> None:
         "--tables",
         action="store_true",
         help="keep state as JSON decoded on every read, as the worker's RocksDB"
-        " tables do, read through the worker's cache (NEWSLINE_STATE_CACHE_KEYS)",
+        " tables do",
     )
     args = parser.parse_args()
     settings = Settings()
@@ -55,15 +54,14 @@ def main() -> None:
     marks = [m for m in (20, 200, args.copies - SPAN) if m + SPAN <= args.copies]
     dedupe_state = Changelog(encoded=args.tables)
     corroborate_state = Changelog(encoded=args.tables)
-    kept = settings.state_cache_keys
     index = DedupeIndex(
-        CachedStore(dedupe_state, kept) if args.tables else dedupe_state,
+        dedupe_state,
         OrderedKeys(),
         settings=settings.dedupe,
         times=settings.event_time,
     )
     corroborator = Corroborator(
-        CachedStore(corroborate_state, kept) if args.tables else corroborate_state,
+        corroborate_state,
         OrderedKeys(),
         settings=settings.corroborate,
         times=settings.event_time,
