@@ -16,16 +16,11 @@ one). ``--rate`` skips the sustained run and paces at R articles/s.
 from __future__ import annotations
 
 import argparse
-import asyncio
-import logging
-import shutil
-import sys
-import tempfile
 from pathlib import Path
 
-from throughput import kafka
+from throughput import with_broker
 from throughput_report import print_latency, print_sustained
-from throughput_runs import CORPUS, latency, sustained
+from throughput_runs import latency, sustained
 from throughput_trace import Broker
 
 #: The issue's bound on p99 at half the sustained rate.
@@ -54,15 +49,10 @@ def main() -> None:
         "--rate", type=float, help="articles/s to pace at (default: half sustained)"
     )
     options = parser.parse_args()
-    if not CORPUS.is_dir():
-        sys.exit(f"corpus not found at {CORPUS}")
-    logging.getLogger("aiokafka").setLevel(logging.ERROR)
-    tmp = Path(tempfile.mkdtemp(prefix="newsline-latency-"))
-    try:
-        with kafka(tmp) as broker:
-            asyncio.run(run(broker, tmp, options.rate, options.seconds))
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)
+    with_broker(
+        "newsline-latency-",
+        lambda broker, tmp: run(broker, tmp, options.rate, options.seconds),
+    )
 
 
 if __name__ == "__main__":

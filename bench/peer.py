@@ -17,15 +17,10 @@ one). ``--rounds`` alternates the two N times, to see the machine's noise.
 from __future__ import annotations
 
 import argparse
-import asyncio
-import logging
-import shutil
-import sys
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from throughput import kafka
+from throughput import with_broker
 from throughput_runs import CORPUS
 from throughput_trace import Broker, Cpu, Progress, Run, settings_for
 
@@ -96,15 +91,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=1, help="alternations")
     options = parser.parse_args()
-    if not CORPUS.is_dir():
-        sys.exit(f"corpus not found at {CORPUS}")
-    logging.getLogger("aiokafka").setLevel(logging.ERROR)
-    tmp = Path(tempfile.mkdtemp(prefix="newsline-peer-"))
-    try:
-        with kafka(tmp) as broker:
-            asyncio.run(run_all(broker, tmp, options.rounds))
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)
+    with_broker(
+        "newsline-peer-", lambda broker, tmp: run_all(broker, tmp, options.rounds)
+    )
 
 
 if __name__ == "__main__":

@@ -26,9 +26,10 @@ import os
 import shutil
 import sys
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TypeVar
 
 from measure import free_port
 from throughput_profile import Profile, profile_text, read_stacks, shares
@@ -39,6 +40,8 @@ from throughput_trace import Broker
 from pipeline.devbroker import start_broker, stop_broker
 from pipeline.devbroker.storage import broker_paths
 from pipeline.settings import Settings
+
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -80,6 +83,21 @@ def kafka(tmp: Path) -> Iterator[Broker]:
         stop_broker(config)
 
 
+def with_broker(prefix: str, work: Callable[[Broker, Path], Awaitable[T]]) -> T:
+    """``work`` on a broker (``kafka``) and a temporary folder removed after it."""
+    if not CORPUS.is_dir():
+        sys.exit(f"corpus not found at {CORPUS}")
+    # Topics just created answer NotLeaderForPartition for a moment; aiokafka retries
+    # and warns about each retry.
+    logging.getLogger("aiokafka").setLevel(logging.ERROR)
+    tmp = Path(tempfile.mkdtemp(prefix=prefix))
+    try:
+        with kafka(tmp) as broker:
+            return asyncio.run(work(broker, tmp))
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
 async def run_all(broker: Broker, tmp: Path, plan: Plan) -> Figures:
     """The phases one after the other, each on its own topics and workers."""
     profile = Profile(plan.profile_s, tmp / "profile.raw")
@@ -113,18 +131,10 @@ def main() -> None:
         "--quick", action="store_true", help="shorter runs; print, write nothing"
     )
     options = parser.parse_args()
-    if not CORPUS.is_dir():
-        sys.exit(f"corpus not found at {CORPUS}")
     plan = QUICK if options.quick else FULL
-    # Topics just created answer NotLeaderForPartition for a moment; aiokafka retries
-    # and warns about each retry.
-    logging.getLogger("aiokafka").setLevel(logging.ERROR)
-    tmp = Path(tempfile.mkdtemp(prefix="newsline-throughput-"))
-    try:
-        with kafka(tmp) as broker:
-            figures = asyncio.run(run_all(broker, tmp, plan))
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)
+    figures = with_broker(
+        "newsline-throughput-", lambda broker, tmp: run_all(broker, tmp, plan)
+    )
     if figures.profile:
         print(profile_text(figures.profile, figures.profile_s))
     else:
