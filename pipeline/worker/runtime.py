@@ -154,6 +154,7 @@ def build_runtime(settings: Settings) -> Runtime:
 
 
 async def _probe_loop() -> None:
+    # Without parameters: faust hands the app to a task that takes any.
     await metrics.probe_loop()
 
 
