@@ -204,8 +204,11 @@ class Decision:
 
     def _twin_cluster(self, claim: Claim) -> ClusterRecord | None:
         """The live cluster that already holds this very text, if any: a copy
-        joins it even when its founding member has left the listed ones."""
-        for cluster_id in self._state.get(text_key(claim.text)) or []:
+        joins it even when its founding member has left the listed ones. Without
+        an index entry, the cluster named after the text, or the one that
+        absorbed it."""
+        named = cluster_id_of(text_key(claim.text))
+        for cluster_id in self._state.get(text_key(claim.text)) or [named]:
             cluster = self._cluster(cluster_id)
             if cluster is not None:
                 return cluster
@@ -237,12 +240,11 @@ class Decision:
             heir, ranked = ranked[0], ranked[1:]
         else:
             heir = self._found(claim)
-            # A copy of the namer's text published earlier keeps the name.
-            same = [c for c in ranked if c["cluster_id"] == heir["cluster_id"]]
-            if same:
-                heir, ranked = same[0], [c for c in ranked if c is not same[0]]
-                heir["namer"] = mine
-            self.changed.setdefault(heir["cluster_id"], heir)
+            ranked = [c for c in ranked if c["cluster_id"] != heir["cluster_id"]]
+            # Assigned, not set by default: the id may be a pointer this very
+            # decision wrote, which the heir replaces (kept, the pointer would
+            # close a loop with the cluster it points to, about to be absorbed).
+            self.changed[heir["cluster_id"]] = heir
         for absorbed in ranked:
             self._absorb(heir, absorbed)
         return heir
@@ -253,8 +255,21 @@ class Decision:
         return [stamp, text_key(claim.text)]
 
     def _found(self, claim: Claim) -> ClusterRecord:
-        cluster = _empty(cluster_id_of(text_key(claim.text)), claim.text, self._time)
+        """The cluster named after the claim's text. A live one named after a copy
+        published later keeps its name, now the claim's. The id may also be that
+        of a cluster absorbed since: the pointer's count of articles naming the
+        id, and the terms the id is posted under, stay with the new cluster."""
+        cluster_id = cluster_id_of(text_key(claim.text))
+        before = self._record(cluster_id)
+        if before is not None and "merged_into" not in before:
+            before["namer"] = self._namer(claim)
+            return before
+        cluster = _empty(cluster_id, claim.text, self._time)
         cluster["namer"] = self._namer(claim)
+        if before is not None:
+            cluster["terms"] = list(before["terms"])
+            if "refs" in before:
+                cluster["refs"] = before["refs"]
         return cluster
 
     def _absorb(self, heir: ClusterRecord, absorbed: ClusterRecord) -> None:

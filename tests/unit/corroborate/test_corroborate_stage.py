@@ -4,6 +4,7 @@ idempotence, expiry."""
 from __future__ import annotations
 
 import hashlib
+import itertools
 import json
 from collections.abc import Callable, MutableMapping
 from datetime import UTC, datetime, timedelta
@@ -451,6 +452,32 @@ def test_a_word_for_word_copy_joins_its_original_cluster(
     other = strict.corroborate(article_factory("c", claim(PARAPHRASES[0])), seen_at=T0)
     assert same_places(first, second)
     assert not same_places(first, other)
+
+
+@pytest.mark.parametrize("texts", itertools.permutations([CAPTURE, *PARAPHRASES], 3))
+def test_a_claim_that_refounds_a_cluster_its_article_just_absorbed(
+    article_factory: ArticleFactory, texts: tuple[str, str, str]
+) -> None:
+    """``second`` names a cluster after its text, with ``third`` as a later member.
+    An article published before both then links ``first`` to that cluster (through
+    ``third``), which becomes a pointer to the cluster ``first`` founds; its copy
+    of ``second`` comes next and, when its text orders before ``first``'s, takes
+    the name back. The absorbed and the heir must not point at each other."""
+    first, second, third = texts
+    desk = Desk()
+    hour = timedelta(hours=1)
+    results = (
+        desk(article_factory("named", claim(second), published_at=T0 + hour)),
+        desk(article_factory("member", claim(third), published_at=T0 + 2 * hour)),
+        desk(article_factory("early", claim(first), claim(second), published_at=T0)),
+    )
+    latest = {c.cluster_id: c for r in results for c in r.clusters}
+    pointers = {c.cluster_id: c.merged_into for c in latest.values()}
+    assert all(pointers.get(to) is None for to in pointers.values() if to), pointers
+    for result in results:
+        for placed in result.article.claims:
+            assert placed.cluster_id is not None
+            assert latest[heir(latest, placed.cluster_id)].members
 
 
 def test_each_key_is_written_once_per_article(
