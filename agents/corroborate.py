@@ -16,6 +16,7 @@ Idempotent: an article seen before gets the result stored the first time, so a
 redelivered article never joins a cluster twice or corroborates itself.
 Bad input (a record that does not decode) goes to ``articles.deadletter`` with
 stage "corroborate".
+A decision yields to the worker's other agents after each claim it places.
 """
 
 from __future__ import annotations
@@ -29,8 +30,9 @@ from pipeline.codec import decode
 from pipeline.corroborate import Corroborator
 from pipeline.flow import Outputs, route_corroborated
 from pipeline.rejection import Rejection
+from pipeline.steps import Steps
 from pipeline.topics import CLAIMED
-from pipeline.worker.decider import EXPIRY_BATCH, run_decider, window_tables
+from pipeline.worker.decider import run_decider, window_tables
 from pipeline.worker.runtime import Runtime
 from schemas import EnrichedArticle
 
@@ -38,7 +40,9 @@ from schemas import EnrichedArticle
 def register(runtime: Runtime) -> None:
     """The corroborate decider, on its two tables."""
     app, settings = runtime.app, runtime.settings
-    changelog, state, expiry = window_tables(app, "corroborate")
+    changelog, state, expiry = window_tables(
+        app, "corroborate", cached_keys=settings.state_cache_keys
+    )
     corroborator = Corroborator(
         state,
         expiry,
@@ -46,15 +50,16 @@ def register(runtime: Runtime) -> None:
         times=settings.event_time,
     )
 
-    def decide(value: bytes, now: datetime) -> Outputs | Rejection:
+    def decide(value: bytes, now: datetime) -> Steps[Outputs | Rejection]:
         try:
             article = decode(EnrichedArticle, value)
         except ValidationError as error:
             return Rejection(f"not a claimed article: {error}"[:500], "invalid_record")
-        return route_corroborated(corroborator.corroborate(article, seen_at=now))
+        steps = corroborator.corroborate_steps(article, seen_at=now)
+        return route_corroborated((yield from steps))
 
-    def expire(now: datetime) -> int:
-        return corroborator.expire(now=now, limit=EXPIRY_BATCH)
+    def expire(now: datetime, limit: int) -> int:
+        return corroborator.expire(now=now, limit=limit)
 
     @app.agent(runtime.channels[CLAIMED.name], name="agents.corroborate.corroborate")
     async def corroborate(stream: faust.StreamT[bytes]) -> None:

@@ -39,8 +39,9 @@ from pipeline.codec import decode
 from pipeline.dedupe import DedupeIndex, fingerprint_record
 from pipeline.flow import Outputs, route_decided, route_fingerprint
 from pipeline.rejection import Rejection
+from pipeline.steps import at_once
 from pipeline.topics import CLEAN, DEDUPE_LOG
-from pipeline.worker.decider import EXPIRY_BATCH, run_decider, window_tables
+from pipeline.worker.decider import run_decider, window_tables
 from pipeline.worker.pooled import run_pooled
 from pipeline.worker.runtime import Runtime
 from schemas.dedupe import DedupeRequest
@@ -49,7 +50,9 @@ from schemas.dedupe import DedupeRequest
 def register(runtime: Runtime) -> None:
     """The fingerprint agent and the dedupe decider, on its two tables."""
     app, settings = runtime.app, runtime.settings
-    changelog, state, expiry = window_tables(app, "dedupe")
+    changelog, state, expiry = window_tables(
+        app, "dedupe", cached_keys=settings.state_cache_keys
+    )
     index = DedupeIndex(
         state,
         expiry,
@@ -68,8 +71,8 @@ def register(runtime: Runtime) -> None:
             return decided
         return route_decided(decided)
 
-    def expire(now: datetime) -> int:
-        return index.expire(now=now, limit=EXPIRY_BATCH)
+    def expire(now: datetime, limit: int) -> int:
+        return index.expire(now=now, limit=limit)
 
     @app.agent(runtime.channels[CLEAN.name], name="agents.dedupe.fingerprint")
     async def fingerprint(stream: faust.StreamT[bytes]) -> None:
@@ -85,5 +88,10 @@ def register(runtime: Runtime) -> None:
     @app.agent(runtime.channels[DEDUPE_LOG.name], name="agents.dedupe.decide")
     async def decide(stream: faust.StreamT[bytes]) -> None:
         await run_decider(
-            runtime, stream, decide_one, expire, stage="dedupe", changelog=changelog
+            runtime,
+            stream,
+            at_once(decide_one),
+            expire,
+            stage="dedupe",
+            changelog=changelog,
         )

@@ -11,7 +11,7 @@ the 20th, and what each decision wrote (the changelog records a table would send
     .venv/bin/python bench/wire_story.py [--copies 1000] [--tables]
 
 ``--tables`` keeps the state as JSON decoded on every read, as the worker's RocksDB
-tables do.
+tables do, and reads it through the worker's cache of decoded values.
 """
 
 from __future__ import annotations
@@ -32,6 +32,7 @@ from pipeline.corroborate import Corroborator
 from pipeline.dedupe import DedupeIndex, fingerprint
 from pipeline.settings import Settings
 from pipeline.state import OrderedKeys
+from pipeline.state.cached import CachedStore
 from schemas import EnrichedArticle
 from schemas.dedupe import DedupeRequest
 
@@ -46,7 +47,7 @@ def main() -> None:
         "--tables",
         action="store_true",
         help="keep state as JSON decoded on every read, as the worker's RocksDB"
-        " tables do",
+        " tables do, read through the worker's cache (NEWSLINE_STATE_CACHE_KEYS)",
     )
     args = parser.parse_args()
     settings = Settings()
@@ -54,14 +55,15 @@ def main() -> None:
     marks = [m for m in (20, 200, args.copies - SPAN) if m + SPAN <= args.copies]
     dedupe_state = Changelog(encoded=args.tables)
     corroborate_state = Changelog(encoded=args.tables)
+    kept = settings.state_cache_keys
     index = DedupeIndex(
-        dedupe_state,
+        CachedStore(dedupe_state, kept) if args.tables else dedupe_state,
         OrderedKeys(),
         settings=settings.dedupe,
         times=settings.event_time,
     )
     corroborator = Corroborator(
-        corroborate_state,
+        CachedStore(corroborate_state, kept) if args.tables else corroborate_state,
         OrderedKeys(),
         settings=settings.corroborate,
         times=settings.event_time,

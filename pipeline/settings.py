@@ -315,6 +315,11 @@ class Settings(BaseSettings):
         ge=0,
         description="CPU worker processes for extraction; 0 = one per core.",
     )
+    state_cache_keys: int = Field(
+        default=4096,
+        ge=0,
+        description="Values of each decider's state table kept decoded in memory.",
+    )
     pool_chunk_items: int = Field(
         default=4,
         gt=0,

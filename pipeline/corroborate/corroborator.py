@@ -40,6 +40,7 @@ from pipeline.state.window import (
     epoch_seconds,
     event_time,
 )
+from pipeline.steps import Steps, run_steps
 from schemas import ArticleNote, EnrichedArticle
 from schemas.corroborate import ClaimCluster, ClusterMember, FigureComparison
 from schemas.story import Story
@@ -102,10 +103,18 @@ class Corroborator:
         would roll the compacted topic back past later members. It never joins a
         cluster twice, nor corroborates itself.
         """
+        return run_steps(self.corroborate_steps(article, seen_at=seen_at))
+
+    def corroborate_steps(
+        self, article: EnrichedArticle, *, seen_at: datetime
+    ) -> Steps[Corroboration]:
+        """``corroborate`` in steps of one claim's placement (pipeline.steps).
+
+        Nothing else may use this corroborator's stores until the steps end."""
         record = self._state.get(article_key(article.article_id))
         if record is not None:
             return self._answer(article, record, _stored_comparisons(record))
-        record, comparisons = self._decide_new(article, seen_at)
+        record, comparisons = yield from self._decide_new(article, seen_at)
         return self._answer(article, record, comparisons)
 
     def expire(self, *, now: datetime, limit: int | None = None) -> int:
@@ -119,7 +128,7 @@ class Corroborator:
 
     def _decide_new(
         self, article: EnrichedArticle, seen_at: datetime
-    ) -> tuple[ArticleRecord, tuple[FigureComparison, ...]]:
+    ) -> Steps[tuple[ArticleRecord, tuple[FigureComparison, ...]]]:
         time = event_time(article, seen_at, self._times)
         if time is None:
             time, oldest = self._window.hold(epoch_seconds(seen_at))
@@ -141,6 +150,7 @@ class Corroborator:
         placed = article.claims[: self._settings.max_claims_per_article]
         for claim in placed:
             decision.place(claim)
+            yield
         stories = StoryPlacement(decision.state, article, time=time)
         story_id = stories.place(
             decision.changed.values(),

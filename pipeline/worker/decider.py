@@ -2,8 +2,11 @@
 
 Such an agent owns all of a stage's state in faust tables and reads a log topic with
 one partition, so that every decision sees every earlier record in one order. It
-handles one event at a time: table writes belong to the current event, and a decision
-is a few lookups.
+handles one event at a time: table writes belong to the current event. A decision
+comes in steps (pipeline.steps), and the event loop runs the worker's other agents
+between them: a long decision holds the rest of the worker back for one step (one
+claim's placement), not for its whole length. Nothing else touches the decider's
+tables meanwhile.
 
 Publishing and acknowledgement (see pipeline.worker.delivery): an event's outputs are
 sent only once the changelog records of its table writes are on the brokers, and the
@@ -30,6 +33,8 @@ from faust.types.tuples import FutureMessage
 
 from pipeline.flow import Outputs, crashed, route_rejection
 from pipeline.rejection import Rejection
+from pipeline.state.cached import CachedStore
+from pipeline.steps import Steps
 from pipeline.worker import metrics
 from pipeline.worker.delivery import ChangelogSends, DeliveredAcks
 from pipeline.worker.pooled import origin_of
@@ -37,10 +42,12 @@ from pipeline.worker.runtime import Runtime
 
 log = logging.getLogger(__name__)
 
-#: Seconds between sweeps of expired state, and records forgotten per sweep (bounded,
-#: so a sweep after a long pause cannot stall the event loop).
+#: Seconds between sweeps of expired state, and records forgotten per sweep at
+#: most (the next sweep goes on), this many at a time: the event loop runs the
+#: worker's other agents in between, so a sweep after a long pause cannot stall it.
 EXPIRY_INTERVAL_S = 60.0
 EXPIRY_BATCH = 10_000
+EXPIRY_STEP = 20
 #: Seconds between looks at whether the tables are restored, before a decision.
 RESTORE_POLL_S = 0.05
 
@@ -80,20 +87,30 @@ def log_table(
 
 
 def window_tables(
-    app: faust.App, stage: str
-) -> tuple[ChangelogSends, faust.types.TableT[str, Any], faust.types.TableT[str, Any]]:
+    app: faust.App, stage: str, *, cached_keys: int
+) -> tuple[ChangelogSends, CachedStore, faust.types.TableT[str, Any]]:
     """A windowed decider's state: tables ``<stage>-state`` and ``<stage>-expiry``
-    (see pipeline.state.window), and the sends their changelog records make."""
+    (see pipeline.state.window), and the sends their changelog records make.
+
+    The state table is read through a cache of its ``cached_keys`` most recently
+    used values, emptied whenever partitions move: faust then restores the table
+    behind it."""
     sends = ChangelogSends()
-    state = log_table(app, f"{stage}-state", sends)
+    state = CachedStore(log_table(app, f"{stage}-state", sends), cached_keys)
+
+    async def forget(_app: Any, /, *args: Any, **kwargs: Any) -> None:
+        state.clear_cache()
+
+    app.on_partitions_revoked.connect(forget)
+    app.on_partitions_assigned.connect(forget)
     return sends, state, log_table(app, f"{stage}-expiry", sends)
 
 
 async def run_decider(
     runtime: Runtime,
     stream: faust.StreamT[bytes],
-    decide: Callable[[bytes, datetime], Outputs | Rejection],
-    expire: Callable[[datetime], int],
+    decide: Callable[[bytes, datetime], Steps[Outputs | Rejection]],
+    expire: Callable[[datetime, int], int],
     *,
     stage: str,
     changelog: ChangelogSends,
@@ -101,7 +118,9 @@ async def run_decider(
     """Decide every record of ``stream`` in order; sweep expired state now and then.
 
     ``changelog`` collects the changelog sends of the tables ``decide`` and
-    ``expire`` write to. ``stage`` names the stage in dead letters and metrics."""
+    ``expire`` write to; ``expire(now, limit)`` forgets at most ``limit`` articles
+    that left the window and says how many it forgot. ``stage`` names the stage
+    in dead letters and metrics."""
     # Acknowledged by DeliveredAcks instead, once each event's records are delivered.
     stream.enable_acks = False
     app = runtime.app
@@ -112,11 +131,10 @@ async def run_decider(
         async for event in stream.events():
             await _tables_restored(app, event)
             metrics.count_in(stage, 1)
-            started = time.perf_counter()
-            result = _decided(decide, event.value, stage)
-            metrics.observe_article(stage, time.perf_counter() - started)
+            result, seconds = await _decided(decide, event.value, stage)
+            metrics.observe_article(stage, seconds)
             if time.monotonic() - swept > EXPIRY_INTERVAL_S:
-                expire(datetime.now(UTC))
+                await sweep(expire, datetime.now(UTC))
                 swept = time.monotonic()
             outputs = [(event, _outputs(event, result, stage))]
             await acks.add(
@@ -124,6 +142,19 @@ async def run_decider(
             )
     finally:
         acking.cancel()
+
+
+async def sweep(expire: Callable[[datetime, int], int], now: datetime) -> int:
+    """Up to ``EXPIRY_BATCH`` expired articles forgotten, ``EXPIRY_STEP`` at a time,
+    the event loop free between steps; returns how many."""
+    forgotten = 0
+    while forgotten < EXPIRY_BATCH:
+        step = expire(now, min(EXPIRY_STEP, EXPIRY_BATCH - forgotten))
+        forgotten += step
+        if step < EXPIRY_STEP:
+            break
+        await asyncio.sleep(0)
+    return forgotten
 
 
 async def _tables_restored(app: faust.App, event: faust.EventT[bytes]) -> None:
@@ -157,18 +188,31 @@ async def _acknowledge(app: faust.App, acks: DeliveredAcks) -> None:
         await app.crash(error)
 
 
-def _decided(
-    decide: Callable[[bytes, datetime], Outputs | Rejection], value: bytes, stage: str
-) -> Outputs | Rejection:
-    """The decision; a decision that raises is that record's dead letter. An agent
+async def _decided(
+    decide: Callable[[bytes, datetime], Steps[Outputs | Rejection]],
+    value: bytes,
+    stage: str,
+) -> tuple[Outputs | Rejection, float]:
+    """The decision, and the seconds its steps took (not the other work run
+    between them). A decision that raises is that record's dead letter: an agent
     that crashed on it would restart past it, and faust would count it as done."""
+    seconds = 0.0
     try:
-        return decide(value, datetime.now(UTC))
+        steps = decide(value, datetime.now(UTC))
+        while True:
+            started = time.perf_counter()
+            try:
+                next(steps)
+            except StopIteration as done:
+                result: Outputs | Rejection = done.value
+                return result, seconds + time.perf_counter() - started
+            seconds += time.perf_counter() - started
+            await asyncio.sleep(0)
     except Exception as error:
         log.exception(
             "%s: a decision failed; the record goes to the dead letters", stage
         )
-        return crashed(error)
+        return crashed(error), seconds
 
 
 def _current(app: faust.App, event: faust.EventT[bytes]) -> bool:

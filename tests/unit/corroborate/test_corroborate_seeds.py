@@ -8,11 +8,18 @@ from pathlib import Path
 import pytest
 
 from pipeline.claims import extract_claims
-from pipeline.corroborate import CorroborateSettings, Corroborator, heir
+from pipeline.corroborate import (
+    CorroborateSettings,
+    Corroboration,
+    Corroborator,
+    heir,
+)
 from pipeline.state import OrderedKeys
+from pipeline.state.cached import CachedStore
 from schemas import Claim
 from schemas.corroborate import ClaimCluster, FigureComparison
 from tests.unit.dedupe.test_dedupe_seeds import dedupe_in_order, ingest_seeds
+from tests.unit.stores import TableLikeStore
 
 SEEN_AT = datetime(2025, 1, 13, tzinfo=UTC)
 
@@ -21,7 +28,7 @@ class Outcome:
     def __init__(self) -> None:
         root = Path(__file__).resolve().parents[3] / "seeds"
         articles = dedupe_in_order(ingest_seeds(root))
-        claimed = [
+        self.claimed = [
             a.model_copy(update={"claims": claims})
             for a, claims in zip(articles, extract_claims(articles), strict=True)
         ]
@@ -29,8 +36,10 @@ class Outcome:
         self.clusters: dict[str, ClaimCluster] = {}
         self.comparisons: list[FigureComparison] = []
         self.claims: list[Claim] = []
-        for article in claimed:
+        self.results: list[Corroboration] = []
+        for article in self.claimed:
             result = corroborator.corroborate(article, seen_at=SEEN_AT)
+            self.results.append(result)
             self.clusters.update((c.cluster_id, c) for c in result.clusters)
             self.comparisons += result.comparisons
             self.claims += result.article.claims
@@ -51,6 +60,20 @@ class Outcome:
 @pytest.fixture(scope="module")
 def outcome() -> Outcome:
     return Outcome()
+
+
+@pytest.mark.parametrize("kept", [1, 16, 4096])
+def test_a_cache_before_a_table_decides_as_a_dict_does(
+    outcome: Outcome, kept: int
+) -> None:
+    """The worker reads its tables through a CachedStore: whatever it keeps or
+    evicts, the decisions are those of a dict store (extract's)."""
+    table = TableLikeStore()
+    corroborator = Corroborator(
+        CachedStore(table, kept), OrderedKeys(), settings=CorroborateSettings()
+    )
+    results = [corroborator.corroborate(a, seen_at=SEEN_AT) for a in outcome.claimed]
+    assert results == outcome.results
 
 
 def test_every_claim_has_a_cluster(outcome: Outcome) -> None:

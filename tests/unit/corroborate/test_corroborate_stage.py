@@ -515,3 +515,39 @@ def test_a_copy_does_not_rewrite_the_posting_lists_it_is_already_in(
     assert postings
     assert not [k for k in store.writes if k.startswith(("t:", "x:"))]
     assert {k: store.data[k] for k in postings} == postings
+
+
+def test_a_decision_in_steps_yields_once_per_claim_and_decides_the_same(
+    article_factory: ArticleFactory,
+) -> None:
+    first = article_factory(
+        "a", claim("North Korean troops fought in Kursk."), source="one"
+    )
+    second = article_factory(
+        "b",
+        claim("North Korean soldiers fought in Kursk."),
+        claim("Ukraine said two soldiers were captured.", quantities=(two_soldiers(),)),
+        claim("Russia denied it."),
+        source="two",
+    )
+    at_once, stepped = Desk(), Desk()
+    expected = [at_once(first), at_once(second)]
+
+    found = []
+    for article in (first, second):
+        steps = stepped.corroborator.corroborate_steps(article, seen_at=T0)
+        yields = 0
+        while True:
+            try:
+                next(steps)
+            except StopIteration as done:
+                found.append(done.value)
+                break
+            yields += 1
+        assert yields == len(article.claims)
+    assert found == expected
+    assert dict(stepped.state) == dict(at_once.state)
+    # A redelivered article is answered from the store, in no step at all.
+    again = stepped.corroborator.corroborate_steps(second, seen_at=T0)
+    with pytest.raises(StopIteration):
+        next(again)
