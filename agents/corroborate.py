@@ -40,9 +40,7 @@ from schemas import EnrichedArticle
 def register(runtime: Runtime) -> None:
     """The corroborate decider, on its two tables."""
     app, settings = runtime.app, runtime.settings
-    changelog, state, expiry = window_tables(
-        app, "corroborate", cached_keys=settings.state_cache_keys
-    )
+    changelog, state, expiry = window_tables(app, "corroborate", settings)
     corroborator = Corroborator(
         state,
         expiry,

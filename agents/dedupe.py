@@ -50,9 +50,7 @@ from schemas.dedupe import DedupeRequest
 def register(runtime: Runtime) -> None:
     """The fingerprint agent and the dedupe decider, on its two tables."""
     app, settings = runtime.app, runtime.settings
-    changelog, state, expiry = window_tables(
-        app, "dedupe", cached_keys=settings.state_cache_keys
-    )
+    changelog, state, expiry = window_tables(app, "dedupe", settings)
     index = DedupeIndex(
         state,
         expiry,

@@ -320,6 +320,16 @@ class Settings(BaseSettings):
         ge=0,
         description="Values of each decider's state table kept decoded in memory.",
     )
+    state_write_buffer_mb: int = Field(
+        default=8,
+        gt=0,
+        description="RocksDB write buffer of each decider table, in MiB (two kept).",
+    )
+    state_block_cache_mb: int = Field(
+        default=32,
+        gt=0,
+        description="RocksDB block cache of each decider table, in MiB.",
+    )
     pool_chunk_items: int = Field(
         default=4,
         gt=0,

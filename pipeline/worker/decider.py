@@ -23,7 +23,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from functools import partial
 from typing import Any
@@ -33,6 +33,7 @@ from faust.types.tuples import FutureMessage
 
 from pipeline.flow import Outputs, crashed, route_rejection
 from pipeline.rejection import Rejection
+from pipeline.settings import Settings
 from pipeline.state.cached import CachedStore
 from pipeline.steps import Steps
 from pipeline.worker import metrics
@@ -64,12 +65,16 @@ class _TrackedTable(faust.Table[str, Any]):
 
 
 def log_table(
-    app: faust.App, name: str, sends: ChangelogSends
+    app: faust.App,
+    name: str,
+    sends: ChangelogSends,
+    options: Mapping[str, int] | None = None,
 ) -> faust.types.TableT[str, Any]:
     """A table of a one-partition log's decider: JSON keys and values, partition 0.
 
     Its changelog sends are collected by ``sends``, which the decider hands to
-    ``run_decider`` so that an event is acknowledged only after they land."""
+    ``run_decider`` so that an event is acknowledged only after they land.
+    ``options`` are RocksDB's (``rocksdb_options``)."""
     # JSON keys (faust's default for plain types) keep RocksDB's key order, which
     # the expiry sweeps rely on. use_partitioner: with one partition every changelog
     # record goes to partition 0 whatever event is current.
@@ -80,30 +85,44 @@ def log_table(
         partitions=1,
         key_type=str,
         use_partitioner=True,
+        options=dict(options or {}),
     )
     table.sends = sends
     app.tables.add(table)
     return table
 
 
+def rocksdb_options(settings: Settings) -> dict[str, int]:
+    """RocksDB options of a decider's table. faust's defaults (three write buffers
+    of 64 MB and a block cache of 2 GB, per table) let a worker's memory grow for
+    many minutes before the first buffer is written out."""
+    mib = 1024 * 1024
+    return {
+        "write_buffer_size": settings.state_write_buffer_mb * mib,
+        "max_write_buffer_number": 2,
+        "block_cache_size": settings.state_block_cache_mb * mib,
+    }
+
+
 def window_tables(
-    app: faust.App, stage: str, *, cached_keys: int
+    app: faust.App, stage: str, settings: Settings
 ) -> tuple[ChangelogSends, CachedStore, faust.types.TableT[str, Any]]:
     """A windowed decider's state: tables ``<stage>-state`` and ``<stage>-expiry``
     (see pipeline.state.window), and the sends their changelog records make.
 
-    The state table is read through a cache of its ``cached_keys`` most recently
-    used values, emptied whenever partitions move: faust then restores the table
-    behind it."""
-    sends = ChangelogSends()
-    state = CachedStore(log_table(app, f"{stage}-state", sends), cached_keys)
+    The state table is read through a cache of its ``state_cache_keys`` most
+    recently used values, emptied whenever partitions move: faust then restores
+    the table behind it."""
+    sends, options = ChangelogSends(), rocksdb_options(settings)
+    table = log_table(app, f"{stage}-state", sends, options)
+    state = CachedStore(table, settings.state_cache_keys)
 
     async def forget(_app: Any, /, *args: Any, **kwargs: Any) -> None:
         state.clear_cache()
 
     app.on_partitions_revoked.connect(forget)
     app.on_partitions_assigned.connect(forget)
-    return sends, state, log_table(app, f"{stage}-expiry", sends)
+    return sends, state, log_table(app, f"{stage}-expiry", sends, options)
 
 
 async def run_decider(
