@@ -26,6 +26,7 @@ from throughput_trace import Broker, Cpu, Progress, Run, settings_for
 
 from pipeline.clients.kafka import ensure_topics
 from pipeline.clients.replay import replay
+from pipeline.settings import Settings
 
 PEER = Path(__file__).resolve().parent / "peer_loop.py"
 #: The issue's bound: newsline's CPU per article within this many times the peer's.
@@ -38,11 +39,15 @@ class Drained:
     articles: int
     rate: float
     cpu: Cpu
+    settings: Settings
 
 
-async def drain(broker: Broker, tmp: Path, name: str, *, peer: bool) -> Drained:
-    """The corpus as a backlog, then one worker (or the peer) until every outcome."""
-    settings = settings_for(broker, tmp)
+async def drain(
+    broker: Broker, tmp: Path, name: str, *, peer: bool, **overrides: object
+) -> Drained:
+    """The corpus as a backlog, then one worker (or the peer) until every outcome;
+    ``overrides`` are the worker's settings that differ from the defaults."""
+    settings = settings_for(broker, tmp, **overrides)
     await ensure_topics(settings)
     run = Run([settings], tmp, broker, args=(str(PEER),) if peer else None)
     sent = (await replay(settings, [CORPUS], show_progress=False)).sent
@@ -55,7 +60,7 @@ async def drain(broker: Broker, tmp: Path, name: str, *, peer: bool) -> Drained:
     trace = run.trace
     start, end = trace.time_of(1), trace.time_of(sent)
     rate = (sent - 1) / (end - start) if end > start else float("nan")
-    return Drained(name, sent, rate, trace.cpu(start, end))
+    return Drained(name, sent, rate, trace.cpu(start, end), settings)
 
 
 async def run_all(broker: Broker, tmp: Path, rounds: int) -> None:

@@ -17,6 +17,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 SecurityProtocol = Literal["PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL"]
 SaslMechanism = Literal["PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512"]
+Compression = Literal["none", "gzip", "lz4", "zstd"]
 
 
 class IngestLimits(BaseModel):
@@ -354,6 +355,10 @@ class Settings(BaseSettings):
         default=1024**2,
         gt=0,
         description="Largest batch of records per partition a worker's producer sends.",
+    )
+    producer_compression: Compression = Field(
+        default="none",
+        description="Compression of the batches a worker's producer sends.",
     )
     # A killed worker keeps its partitions until the group coordinator has not heard
     # from it for this long; its replacement waits that long before it consumes.

@@ -53,6 +53,11 @@ def create_app(settings: Settings) -> faust.App:
         producer_max_request_size=MAX_RECORD_BYTES,
         producer_linger=settings.producer_linger_ms / 1000,
         producer_max_batch_size=settings.producer_batch_bytes,
+        producer_compression_type=(
+            None
+            if settings.producer_compression == "none"
+            else settings.producer_compression
+        ),
         consumer_max_fetch_size=MAX_RECORD_BYTES,
         consumer_auto_offset_reset="earliest",
         # A batch of hostile pages can take a while in the process pool; the consumer
