@@ -130,12 +130,14 @@ class Decision:
         """Write the changed clusters back (a table keeps only what is assigned),
         then every write of the decision to the store, each key once. Each counts
         one more article that names it."""
-        for cluster_id, cluster in self.changed.items():
-            cluster["refs"] = cluster.get("refs", 0) + 1
-            self._state[cluster_key(cluster_id)] = cluster
+        # The profiles first: a crash that keeps some of the writes keeps them
+        # whenever it keeps a cluster listing the article's members.
         if self._own:
             own = [p.dump() for p in self._own.values()]
             self._state[profiles_key(self._article.article_id)] = own
+        for cluster_id, cluster in self.changed.items():
+            cluster["refs"] = cluster.get("refs", 0) + 1
+            self._state[cluster_key(cluster_id)] = cluster
         self._state.commit()
 
     # Grouping
@@ -155,7 +157,8 @@ class Decision:
             linked[twin["cluster_id"]] = twin
         for cluster in self._candidates(claim_profile):
             if cluster["cluster_id"] not in linked and any(
-                self._close(claim_profile, self._profile_of(m), m)
+                (other := self._profile_of(m)) is not None
+                and self._close(claim_profile, other, m)
                 for m in _listed(cluster, self._settings.max_profiles)
             ):
                 linked[cluster["cluster_id"]] = cluster
@@ -333,11 +336,9 @@ class Decision:
         ]
         if len(listed) == len(cluster["members"]):
             self._count_in(cluster, member.source, independent=member.independent)
-        joined = MemberRecord(
-            member=member.model_dump(mode="json"),
-            time=self._time,
-            profile=claim_profile.dump(),
-        )
+        # Its profile stays in the article's record of profiles: listed in the
+        # cluster it was most of the cluster's bytes, rewritten with every claim.
+        joined = MemberRecord(member=member.model_dump(mode="json"), time=self._time)
         cluster["members"] = _by_namer(cluster, [*listed, joined])
         cluster["label"] = cluster["members"][0]["member"]["text"]
         cluster["first_seen"] = min(cluster["first_seen"], self._time)
@@ -423,14 +424,38 @@ class Decision:
         return {
             m["member"]["claim_id"]
             for m in cluster["members"]
-            if could_reach(claim, other := self._profile_of(m), threshold)
+            if (other := self._profile_of(m)) is not None
+            and could_reach(claim, other, threshold)
             and similarity(claim, other) >= threshold
         }
 
-    def _profile_of(self, member: MemberRecord) -> ClaimProfile:
-        """A member's profile, loaded once: one claim's profile never changes."""
-        dumped = member["profile"]
-        return self._loaded_profiles.get(dumped[0], lambda: ClaimProfile.load(dumped))
+    def _profile_of(self, member: MemberRecord) -> ClaimProfile | None:
+        """A member's profile, loaded once: one claim's profile never changes.
+
+        It is read from its article's record of profiles (a member listed before
+        carries its own). None if that record is gone, which the order of a
+        decision's writes rules out short of lost state."""
+        if "profile" in member:
+            dumped = member["profile"]
+            return self._loaded_profiles.get(
+                dumped[0], lambda: ClaimProfile.load(dumped)
+            )
+        claim_id = member["member"]["claim_id"]
+        if claim_id in self._own:
+            return self._own[claim_id]
+        article_id = member["member"]["article_id"]
+        try:
+            return self._loaded_profiles.get(
+                claim_id, lambda: self._stored_profile(article_id, claim_id)
+            )
+        except LookupError:
+            return None
+
+    def _stored_profile(self, article_id: str, claim_id: str) -> ClaimProfile:
+        for dumped in self._state.get(profiles_key(article_id)) or []:
+            if dumped[0] == claim_id:
+                return ClaimProfile.load(dumped)
+        raise LookupError(f"no profile of claim {claim_id} of article {article_id}")
 
     def _compare_figure(
         self, claim: Claim, figure: Figure, cluster: ClusterRecord, close: set[str]

@@ -78,11 +78,12 @@ class ArticleRecord(TypedDict):
 
 
 class MemberRecord(TypedDict):
-    """One claim of a cluster."""
+    """One claim of a cluster. Its profile is in its article's profiles record
+    (``profiles_key``); members listed before that carry their own."""
 
     member: dict[str, Any]  # ClusterMember.model_dump(mode="json")
     time: float  # its article's event time
-    profile: Profile
+    profile: NotRequired[Profile]
 
 
 class ClusterRecord(TypedDict):
