@@ -80,11 +80,10 @@ def print_latency(result: Latency) -> None:
     if probes:
         counts = ", ".join(f"{n} over {bound} s" for bound, n in late.items())
         print(f"  event loop: {probes} probes, late by {counts}")
-    main0, pool0, main1, pool1 = result.worker_ends
+    main, pool = (", ".join(f"{mb:,.0f}" for mb in mbs) for mbs in result.worker_fifths)
     print(
-        f"  worker RSS {result.worker}; main process {main0:,.0f} MB over the"
-        f" first fifth, {main1:,.0f} MB over the last; pool {pool0:,.0f} MB, then"
-        f" {pool1:,.0f} MB; broker RSS {result.broker}",
+        f"  worker RSS {result.worker}; by fifth of the run, main process {main} MB,"
+        f" pool {pool} MB; broker RSS {result.broker}",
         flush=True,
     )
 

@@ -256,9 +256,9 @@ class Latency:
     all_kb: float
     worker: Memory
     broker: Memory
-    #: The workers' median RSS, main process and pool, over the first and over the
-    #: last fifth of the paced run: memory is flat when they match.
-    worker_ends: tuple[float, float, float, float] = (0.0, 0.0, 0.0, 0.0)
+    #: The workers' median RSS in MB, main process and pool, over each fifth of the
+    #: paced run: memory is flat when the later fifths match.
+    worker_fifths: tuple[tuple[float, ...], tuple[float, ...]] = ((), ())
     #: The worker's event loop probes (every 0.1 s) and how many were late by
     #: more than each of LOOP_DELAYS_S seconds.
     loop_delays: tuple[int, dict[str, int]] = (0, {})
@@ -329,23 +329,24 @@ async def latency(broker: Broker, tmp: Path, *, rate: float, seconds: float) -> 
         cpu=run.trace.cpu(begun, run.trace.snaps[-1].t),
         worker=worker_mb,
         broker=broker_mb,
-        worker_ends=_ends(run.trace, begun + SETTLE_MS / 1000),
+        worker_fifths=_fifths(run.trace, begun + SETTLE_MS / 1000),
         loop_delays=delays,
     )
 
 
-def _ends(trace: Trace, start: float) -> tuple[float, float, float, float]:
-    """The workers' median RSS (main process, pool) over the first and the last
-    fifth of [start, the last sample]."""
+def _fifths(trace: Trace, start: float) -> tuple[tuple[float, ...], tuple[float, ...]]:
+    """The workers' median RSS (main process, pool) over each fifth of [start, the
+    last sample]."""
     end = trace.snaps[-1].t
     fifth = (end - start) / 5
-    first = [s for s in trace.snaps if start <= s.t <= start + fifth] or trace.snaps
-    last = [s for s in trace.snaps if end - fifth <= s.t] or trace.snaps
+    parts = [
+        [s for s in trace.snaps if start + i * fifth <= s.t <= start + (i + 1) * fifth]
+        or trace.snaps
+        for i in range(5)
+    ]
     return (
-        statistics.median(s.main.mb for s in first),
-        statistics.median(s.pool.mb for s in first),
-        statistics.median(s.main.mb for s in last),
-        statistics.median(s.pool.mb for s in last),
+        tuple(statistics.median(s.main.mb for s in part) for part in parts),
+        tuple(statistics.median(s.pool.mb for s in part) for part in parts),
     )
 
 
