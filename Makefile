@@ -81,6 +81,7 @@ bench: install ## print every benchmark figure; write docs/benchmarks/ (tables, 
 	$(BIN)/python bench/latency.py
 	$(BIN)/python bench/peer.py
 	$(BIN)/python bench/wire_story.py
+	$(BIN)/python bench/compression.py
 	$(BIN)/python bench/serve.py
 
 clean: ## remove the venv and local state (not the broker's jar cache)
