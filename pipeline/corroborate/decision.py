@@ -452,9 +452,11 @@ class Decision:
             return None
 
     def _stored_profile(self, article_id: str, claim_id: str) -> ClaimProfile:
-        for dumped in self._state.get(profiles_key(article_id)) or []:
-            if dumped[0] == claim_id:
-                return ClaimProfile.load(dumped)
+        # _profiles_of loads the article's record once per decision; _close reads
+        # the same record for its closest-in-article test.
+        for found in self._profiles_of(article_id) or []:
+            if found.claim_id == claim_id:
+                return found
         raise LookupError(f"no profile of claim {claim_id} of article {article_id}")
 
     def _compare_figure(

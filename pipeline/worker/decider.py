@@ -85,6 +85,8 @@ def log_table(
         partitions=1,
         key_type=str,
         use_partitioner=True,
+        # A copy: faust's store pops its own keys from the dict it is given, and
+        # the state and expiry tables share one.
         options=dict(options or {}),
     )
     table.sends = sends
