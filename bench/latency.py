@@ -7,7 +7,7 @@ each article, articles.raw to articles.enriched, is measured as in
 bench/throughput.py (docs/benchmarks/throughput-method.md). Prints p50, p95, p99,
 where the slowest 5% waited, CPU per article and whether memory stayed flat.
 
-    .venv/bin/python bench/latency.py [--seconds 300] [--rate R]
+    .venv/bin/python bench/latency.py [--seconds 300] [--rate R] [--csv FILE]
 
 Starts its own broker on free ports (unless NEWSLINE_KAFKA_BOOTSTRAP_SERVERS names
 one). ``--rate`` skips the sustained run and paces at R articles/s.
@@ -20,14 +20,16 @@ from pathlib import Path
 
 from throughput import with_broker
 from throughput_report import print_latency, print_sustained
-from throughput_runs import latency, sustained
+from throughput_runs import HOP_NAMES, latency, sustained
 from throughput_trace import Broker
 
 #: The issue's bound on p99 at half the sustained rate.
 P99_TARGET_S = 2.0
 
 
-async def run(broker: Broker, tmp: Path, rate: float | None, seconds: float) -> None:
+async def run(
+    broker: Broker, tmp: Path, rate: float | None, seconds: float, csv: Path | None
+) -> None:
     if rate is None:
         print("Sustained, 1 worker, the corpus once:", flush=True)
         one = await sustained(broker, tmp, workers=1, repeat=1)
@@ -36,6 +38,13 @@ async def run(broker: Broker, tmp: Path, rate: float | None, seconds: float) -> 
     print(f"Latency at {rate:.2f} articles/s for {seconds:.0f} s, 1 warm worker:")
     late = await latency(broker, tmp, rate=rate, seconds=seconds)
     print_latency(late)
+    if csv is not None:
+        header = ",".join(["seconds_into_run", "latency_s", *HOP_NAMES])
+        rows = "".join(
+            ",".join(f"{v:.3f}" for v in row) + "\n" for row in late.timeline
+        )
+        csv.write_text(header + "\n" + rows)
+        print(f"  each article's latency written to {csv}")
     verdict = "met" if late.p99 <= P99_TARGET_S else "not met"
     print(f"  p99 {late.p99:.2f} s against a target of {P99_TARGET_S:g} s: {verdict}")
 
@@ -48,10 +57,15 @@ def main() -> None:
     parser.add_argument(
         "--rate", type=float, help="articles/s to pace at (default: half sustained)"
     )
+    parser.add_argument(
+        "--csv", type=Path, help="write each measured article's latency to this file"
+    )
     options = parser.parse_args()
     with_broker(
         "newsline-latency-",
-        lambda broker, tmp: run(broker, tmp, options.rate, options.seconds),
+        lambda broker, tmp: run(
+            broker, tmp, options.rate, options.seconds, options.csv
+        ),
     )
 
 

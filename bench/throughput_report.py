@@ -9,6 +9,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
+from measure import quantile
 from report import OUTPUT, ROOT, bar_chart, write_markdown
 from throughput_profile import Share, profile_summary, profile_text
 from throughput_runs import Latency, Sustained, corpus_pages
@@ -71,6 +72,7 @@ def print_latency(result: Latency) -> None:
         f" p99 {result.p99:.2f} s"
     )
     print(f"  by stage, p50 / p95 / mean of the slowest 5%: {hops_text(result)}")
+    print(f"  p99 by {WINDOW_S} s of the run: {windows_text(result)}")
     print(f"  CPU per article {result.cpu}")
     print(
         f"  enriched records of the slowest 5% average {result.slow_kb:.0f} KB,"
@@ -86,6 +88,19 @@ def print_latency(result: Latency) -> None:
         f" pool {pool} MB; broker RSS {result.broker}",
         flush=True,
     )
+
+
+#: Width of the windows the latency's tail is shown by.
+WINDOW_S = 30
+
+
+def windows_text(result: Latency) -> str:
+    """p99 per window of the paced run: a tail that one stall makes shows in one
+    window, a tail of steady queueing in all."""
+    windows: dict[int, list[float]] = {}
+    for at, seconds, *_ in result.timeline:
+        windows.setdefault(int(at // WINDOW_S), []).append(seconds)
+    return ", ".join(f"{quantile(windows[w], 0.99):.1f}" for w in sorted(windows))
 
 
 def hops_text(result: Latency) -> str:

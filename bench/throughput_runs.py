@@ -6,6 +6,7 @@ gives. How they are taken: docs/benchmarks/throughput-method.md.
 from __future__ import annotations
 
 import asyncio
+import itertools
 import math
 import statistics
 import urllib.request
@@ -262,6 +263,10 @@ class Latency:
     #: The worker's event loop probes (every 0.1 s) and how many were late by
     #: more than each of LOOP_DELAYS_S seconds.
     loop_delays: tuple[int, dict[str, int]] = (0, {})
+    #: Each measured article: seconds from the paced run's start to its raw record,
+    #: its latency, and its seconds in each hop (NaN where it skipped one); shows
+    #: whether the slow ones come together, and where they waited.
+    timeline: tuple[tuple[float, ...], ...] = ()
 
 
 async def latency(broker: Broker, tmp: Path, *, rate: float, seconds: float) -> Latency:
@@ -331,7 +336,22 @@ async def latency(broker: Broker, tmp: Path, *, rate: float, seconds: float) -> 
         broker=broker_mb,
         worker_fifths=_fifths(run.trace, begun + SETTLE_MS / 1000),
         loop_delays=delays,
+        timeline=tuple(
+            sorted(
+                ((produced[k][0] - start) / 1000, each[k], *_hop_seconds(k, stamps))
+                for k in late
+            )
+        ),
     )
+
+
+def _hop_seconds(key: str, stamps: list[dict[str, tuple[int, int]]]) -> list[float]:
+    return [
+        (after[key][0] - before[key][0]) / 1000
+        if key in before and key in after
+        else math.nan
+        for before, after in itertools.pairwise(stamps)
+    ]
 
 
 def _fifths(trace: Trace, start: float) -> tuple[tuple[float, ...], tuple[float, ...]]:

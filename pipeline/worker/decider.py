@@ -43,9 +43,15 @@ from pipeline.worker.runtime import Runtime
 
 log = logging.getLogger(__name__)
 
-#: Seconds between sweeps of expired state, and records forgotten per sweep at
-#: most (the next sweep goes on), this many at a time: the event loop runs the
-#: worker's other agents in between, so a sweep after a long pause cannot stall it.
+#: Articles forgotten after each decision at most. An article enters the window
+#: once and leaves it once, so two per decision keep up with any steady rate, and
+#: forgetting is spread over the decisions: swept once a minute, the articles of a
+#: whole minute left together, and their writes held the worker back for seconds.
+EXPIRY_PER_EVENT = 2
+#: Seconds between sweeps of what is left (after a pause, when the watermark jumps
+#: and many articles leave at once), and records forgotten per sweep at most (the
+#: next sweep goes on), this many at a time: the event loop runs the worker's other
+#: agents in between, so a sweep after a long pause cannot stall it.
 EXPIRY_INTERVAL_S = 60.0
 EXPIRY_BATCH = 10_000
 EXPIRY_STEP = 20
@@ -147,22 +153,41 @@ async def run_decider(
     app = runtime.app
     acks = DeliveredAcks(stream.ack, partial(_current, app))
     acking = asyncio.create_task(_acknowledge(app, acks))
-    swept = time.monotonic()
+    forgetting = Forgetting(expire)
     try:
         async for event in stream.events():
             await _tables_restored(app, event)
             metrics.count_in(stage, 1)
             result, seconds = await _decided(decide, event.value, stage)
             metrics.observe_article(stage, seconds)
-            if time.monotonic() - swept > EXPIRY_INTERVAL_S:
-                await sweep(expire, datetime.now(UTC))
-                swept = time.monotonic()
+            await forgetting.after_decision(datetime.now(UTC))
             outputs = [(event, _outputs(event, result, stage))]
             await acks.add(
                 event, changelog.take(), partial(runtime.send, outputs, stage=stage)
             )
     finally:
         acking.cancel()
+
+
+class Forgetting:
+    """When a decider forgets the articles that left its window: a few after each
+    decision, and the rest in a sweep now and then."""
+
+    def __init__(
+        self,
+        expire: Callable[[datetime, int], int],
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self._expire = expire
+        self._clock = clock
+        self._swept = clock()
+
+    async def after_decision(self, now: datetime) -> int:
+        """Forget what is due after one decision; returns how many."""
+        if self._clock() - self._swept > EXPIRY_INTERVAL_S:
+            self._swept = self._clock()
+            return await sweep(self._expire, now)
+        return self._expire(now, EXPIRY_PER_EVENT)
 
 
 async def sweep(expire: Callable[[datetime, int], int], now: datetime) -> int:

@@ -86,3 +86,32 @@ async def test_a_sweep_forgets_in_steps_and_stops_at_its_bound(
     assert len(due) == 70  # the next sweep goes on
     due.clear()
     assert await decider.sweep(expire, datetime.now(UTC)) == 0
+
+
+async def test_a_few_leave_after_each_decision_and_the_rest_in_a_sweep() -> None:
+    due = list(range(100))
+    calls: list[int] = []
+    clock = [0.0]
+
+    def expire(now: datetime, limit: int) -> int:
+        calls.append(limit)
+        taken = due[:limit]
+        del due[:limit]
+        return len(taken)
+
+    forgetting = decider.Forgetting(expire, clock=lambda: clock[0])
+    now = datetime.now(UTC)
+    for _ in range(5):
+        assert await forgetting.after_decision(now) == decider.EXPIRY_PER_EVENT
+    assert calls == [decider.EXPIRY_PER_EVENT] * 5
+    # Once a sweep is due, the rest leave in steps.
+    clock[0] = decider.EXPIRY_INTERVAL_S + 1
+    left = 100 - 5 * decider.EXPIRY_PER_EVENT
+    assert await forgetting.after_decision(now) == left
+    assert max(calls) == decider.EXPIRY_STEP
+    # The next sweep is a whole interval away.
+    due.extend(range(30))
+    calls.clear()
+    clock[0] += decider.EXPIRY_INTERVAL_S / 2
+    assert await forgetting.after_decision(now) == decider.EXPIRY_PER_EVENT
+    assert calls == [decider.EXPIRY_PER_EVENT]
