@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import partial
 from typing import Any
 
 from pydantic import TypeAdapter
@@ -17,26 +18,22 @@ from pydantic import TypeAdapter
 from pipeline.corroborate import stories
 from pipeline.corroborate.cache import Memo
 from pipeline.corroborate.compare import Comparer
-from pipeline.corroborate.decision import MAX_HOPS, Decision, loaded_cluster
+from pipeline.corroborate.decision import Decision, loaded_cluster
+from pipeline.corroborate.forget import Forgetter, live_id
 from pipeline.corroborate.meaning import meaning
 from pipeline.corroborate.profile import ClaimProfile
 from pipeline.corroborate.records import (
     ArticleRecord,
     ClusterRecord,
-    FigureRecord,
     article_key,
     cluster_key,
-    figures_key,
-    profiles_key,
     story_key,
-    tally_key,
 )
 from pipeline.corroborate.stories import StoryPlacement
 from pipeline.settings import CorroborateSettings, EventTimeSettings
 from pipeline.state import Store
 from pipeline.state.window import (
     EventWindow,
-    article_of_expiry,
     epoch_seconds,
     event_time,
 )
@@ -124,7 +121,9 @@ class Corroborator:
         clusters are not republished for it (the topic keeps the last view).
         ``limit`` caps the articles forgotten per call.
         """
-        return self._window.sweep(self._forget, now=now, limit=limit)
+        return self._window.sweep(
+            lambda key, state: Forgetter(state).forget(key), now=now, limit=limit
+        )
 
     def _decide_new(
         self, article: EnrichedArticle, seen_at: datetime
@@ -214,7 +213,9 @@ class Corroborator:
             ids.update(dict.fromkeys(stories.named(self._state, story_id)))
         found = [self._state.get(story_key(s)) for s in ids]
         return tuple(
-            stories.publishable(s, self._live_id) for s in found if s is not None
+            stories.publishable(s, partial(live_id, self._state))
+            for s in found
+            if s is not None
         )
 
     def _named(self, record: ArticleRecord) -> list[str]:
@@ -222,132 +223,10 @@ class Corroborator:
         cluster that holds its claims now."""
         named = dict.fromkeys(record["clusters"])
         for cluster_id in record["clusters"]:
-            live = self._live_id(cluster_id)
+            live = live_id(self._state, cluster_id)
             if live is not None:
                 named.setdefault(live)
         return list(named)
-
-    def _forget(self, key: str) -> None:
-        article_id = article_of_expiry(key)
-        record = self._state.get(article_key(article_id))
-        if record is not None and record["expiry"] == key:
-            gone = set(record["figures"])
-            for figure in gone:
-                self._forget_figure(figure)
-            # Ids the article named may have merged since: its members are in the
-            # live cluster each now points to, shrunk once.
-            live = {c: self._live_id(c) for c in record["clusters"]}
-            for cluster_id in record["clusters"]:
-                self._unref(cluster_id)
-            leaving: dict[str, list[str]] = {}
-            for claim_id, placed in record["assigned"]:
-                heir = live.get(placed, self._live_id(placed))
-                if heir is not None:
-                    leaving.setdefault(heir, []).append(claim_id)
-            for heir in dict.fromkeys(h for h in live.values() if h is not None):
-                self._shrink(heir, record, article_id, gone, leaving.get(heir, []))
-            self._state.pop(profiles_key(article_id), None)
-            if "story" in record and "source" in record:
-                stories.forget_article(
-                    self._state,
-                    record["story"],
-                    article_id,
-                    record["source"],
-                    independent=record.get("original", True),
-                )
-            del self._state[article_key(article_id)]
-        self._window.leave(key)
-
-    def _forget_figure(self, key: str) -> None:
-        figure: FigureRecord | None = self._state.pop(key, None)
-        if figure is not None and figure["fate"] != "count":
-            self._unpost(figures_key(figure["category"]), key)
-
-    def _live_id(self, cluster_id: str) -> str | None:
-        for _ in range(MAX_HOPS):
-            stored: ClusterRecord | None = self._state.get(cluster_key(cluster_id))
-            if stored is None:
-                return None
-            if "merged_into" not in stored:
-                return cluster_id
-            cluster_id = stored["merged_into"]
-        return None
-
-    def _unref(self, cluster_id: str) -> None:
-        """One article fewer names the id; a pointer no article names is gone."""
-        stored: ClusterRecord | None = self._state.get(cluster_key(cluster_id))
-        if stored is None or "refs" not in stored:
-            return
-        refs = stored["refs"] - 1
-        if refs <= 0 and "merged_into" in stored:
-            for term in stored["terms"]:
-                self._unpost(term, cluster_id)
-            del self._state[cluster_key(cluster_id)]
-        else:
-            self._state[cluster_key(cluster_id)] = {**stored, "refs": refs}
-
-    def _shrink(
-        self,
-        cluster_id: str,
-        record: ArticleRecord,
-        article_id: str,
-        figures: set[str],
-        leaving: list[str],
-    ) -> None:
-        """The cluster without the article's members and figures; gone once no
-        listed member is left (the unlisted ones are older, and leave first)."""
-        stored: ClusterRecord | None = self._state.get(cluster_key(cluster_id))
-        if stored is None:
-            return
-        cluster = loaded_cluster(stored, self._state)
-        cluster["members"] = [
-            m for m in cluster["members"] if m["member"]["article_id"] != article_id
-        ]
-        self._count_out(cluster, record, leaving)
-        if not cluster["members"] or cluster["count"] <= 0:
-            self._drop(cluster)
-            return
-        cluster["figures"] = [f for f in cluster["figures"] if f not in figures]
-        self._state[cluster_key(cluster_id)] = cluster
-
-    def _count_out(
-        self, cluster: ClusterRecord, record: ArticleRecord, leaving: list[str]
-    ) -> None:
-        cluster["count"] -= len(leaving)
-        source = record.get("source")
-        if source is None:  # decided before sources were recorded: counts stay
-            return
-        key = tally_key(cluster["cluster_id"], source)
-        members, independents = self._state.get(key) or (0, 0)
-        independent = set(record.get("independent", []))
-        members -= len(leaving)
-        left = independents - sum(1 for c in leaving if c in independent)
-        if independents > 0 >= left:
-            cluster["independent_sources"] -= 1
-        if members <= 0:
-            cluster["source_count"] -= 1
-            cluster["sources"] = [s for s in cluster["sources"] if s != source]
-            self._state.pop(key, None)
-        else:
-            self._state[key] = [members, max(left, 0)]
-
-    def _drop(self, cluster: ClusterRecord) -> None:
-        cluster_id = cluster["cluster_id"]
-        for term in cluster["terms"]:
-            self._unpost(term, cluster_id)
-        for source in cluster["sources"]:
-            self._state.pop(tally_key(cluster_id, source), None)
-        del self._state[cluster_key(cluster_id)]
-
-    def _unpost(self, key: str, cluster_id: str) -> None:
-        held = self._state.get(key) or []
-        holders = [h for h in held if h != cluster_id]
-        if len(holders) == len(held):
-            return
-        if holders:
-            self._state[key] = holders
-        else:
-            self._state.pop(key, None)
 
 
 def publishable(

@@ -138,32 +138,33 @@ class DedupeIndex:
         self._state[article_key(request.article.article_id)] = record
         return record
 
-    def _forget(self, key: str) -> None:
+    def _forget(self, key: str, state: Store) -> None:
         article_id = article_of_expiry(key)
-        record = self._state.get(article_key(article_id))
+        record = state.get(article_key(article_id))
         if record is not None and record["expiry"] == key:
             for held in record["holds"]:
-                self._release(held, article_id)
+                _release(state, held, article_id)
             for bucket in record["bands"]:
-                self._leave(bucket, article_id)
-            del self._state[article_key(article_id)]
-        self._window.leave(key)
+                _leave(state, bucket, article_id)
+            del state[article_key(article_id)]
 
-    def _release(self, key: str, article_id: str) -> None:
-        # A later article may have taken the key over once this one left the window.
-        value = self._state.get(key)
-        if value is not None and holder_of(value) == article_id:
-            del self._state[key]
 
-    def _leave(self, bucket: str, article_id: str) -> None:
-        holders = self._state.get(bucket) or []
-        if article_id not in holders:
-            return
-        rest = [holder for holder in holders if holder != article_id]
-        if rest:
-            self._state[bucket] = rest
-        else:
-            del self._state[bucket]
+def _release(state: Store, key: str, article_id: str) -> None:
+    # A later article may have taken the key over once this one left the window.
+    value = state.get(key)
+    if value is not None and holder_of(value) == article_id:
+        del state[key]
+
+
+def _leave(state: Store, bucket: str, article_id: str) -> None:
+    holders = state.get(bucket) or []
+    if article_id not in holders:
+        return
+    rest = [holder for holder in holders if holder != article_id]
+    if rest:
+        state[bucket] = rest
+    else:
+        del state[bucket]
 
 
 class _Decision:

@@ -14,6 +14,7 @@ from datetime import UTC, datetime
 from itertools import islice, takewhile
 
 from pipeline.settings import EventTimeSettings
+from pipeline.state.staging import StagedWrites
 from pipeline.state.store import Store
 from schemas import ArticleNote, EnrichedArticle
 
@@ -69,19 +70,26 @@ class EventWindow:
         return [key for key, _ in islice(expired, limit)]
 
     def sweep(
-        self, forget: Callable[[str], None], *, now: datetime, limit: int | None
+        self, forget: Callable[[str, Store], None], *, now: datetime, limit: int | None
     ) -> int:
-        """``forget`` each article that left the window (by its expiry key), oldest
-        first, at most ``limit`` of them; returns how many. Lookups already ignore
-        them: forgetting them bounds the stores."""
-        due = self.due(now=now, limit=limit)
-        for key in due:
-            forget(key)
-        return len(due)
+        """``forget(key, state)`` each article that left the window (by its expiry
+        key), oldest first, at most ``limit`` of them, then drop their expiry
+        entries; returns how many. Lookups already ignore them: forgetting them
+        bounds the stores.
 
-    def leave(self, key: str) -> None:
-        """Drop an expiry entry once its article is forgotten."""
-        del self._expiry[key]
+        ``state`` holds the writes back (``StagedWrites``): a key that several of
+        the articles change (a posting list, a cluster, a bucket) is written once,
+        with its last value, and so sends one changelog record in the worker. The
+        expiry entries go after those writes, so that a failure in between leaves
+        the articles to the next sweep rather than their state for good."""
+        due = self.due(now=now, limit=limit)
+        staged = StagedWrites(self._state)
+        for key in due:
+            forget(key, staged)
+        staged.commit()
+        for key in due:
+            del self._expiry[key]
+        return len(due)
 
 
 def expiry_key(time: float, seq: int, article_id: str) -> str:

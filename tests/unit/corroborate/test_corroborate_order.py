@@ -9,7 +9,9 @@ five seeds are one story in every order.
 
 from __future__ import annotations
 
+import copy
 import random
+from collections import Counter
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -189,3 +191,56 @@ def test_no_order_of_publication_or_arrival_merges_clusters_into_each_other(
         replay = Replay(rng.sample(copies, len(copies)))  # heir raises on a loop
         merged += sum(c.merged_into is not None for c in replay.latest.values())
     assert merged, "no order merged two clusters"
+
+
+class _Writes(dict[str, object]):
+    """A dict store that counts the writes to each key."""
+
+    def __init__(self, items: dict[str, object]) -> None:
+        super().__init__(items)
+        self.writes: Counter[str] = Counter()
+
+    def __setitem__(self, key: str, value: object) -> None:
+        self.writes[key] += 1
+        super().__setitem__(key, value)
+
+    def __delitem__(self, key: str) -> None:
+        self.writes[key] += 1
+        super().__delitem__(key)
+
+    def pop(self, key: str, *default: object) -> object:
+        self.writes[key] += key in self
+        return super().pop(key, *default)
+
+
+def test_one_sweep_writes_each_key_once_and_leaves_what_one_by_one_leaves(
+    claimed: list[EnrichedArticle],
+) -> None:
+    """Articles that share clusters, posting lists and a story, forgotten in one
+    sweep or one at a time, leave the same state; the sweep writes each key once."""
+    base = datetime(2025, 1, 12, tzinfo=UTC)
+    copies = [_copy(a, n, base + timedelta(hours=n)) for n in range(4) for a in claimed]
+    state: dict[str, object] = {}
+    expiry = OrderedKeys()
+    corroborator = Corroborator(state, expiry, settings=CorroborateSettings())
+    for article in copies:
+        corroborator.corroborate(article, seen_at=SEEN_AT)
+    # The window moves past the first two outlets' copies only.
+    now = base + timedelta(hours=CorroborateSettings().window_hours + 1.5)
+    state["watermark"] = now.timestamp()
+    ends = []
+    for limit in (1, None):
+        store = _Writes(copy.deepcopy(state))
+        forgetting = Corroborator(
+            store, OrderedKeys(expiry), settings=CorroborateSettings()
+        )
+        if limit is None:
+            assert forgetting.expire(now=now) == 2 * len(claimed)
+            assert max(store.writes.values()) == 1
+        else:
+            while forgetting.expire(now=now, limit=limit):
+                pass
+            assert max(store.writes.values()) > 1  # the test shares keys
+        ends.append(dict(store))
+    assert ends[0] == ends[1]
+    assert any(key.startswith("k:") for key in ends[0])  # later copies stay

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from pipeline.state import OrderedKeys
+from pipeline.state import OrderedKeys, Store
 from pipeline.state.window import EventWindow, article_of_expiry, expiry_key
 
 HOUR = 3600.0
@@ -25,8 +25,39 @@ def test_due_walks_from_the_oldest_and_stops_at_the_first_live_entry() -> None:
     now = datetime(2030, 1, 1, tzinfo=UTC)
     assert window.due(now=now) == entered[:2]
     assert window.due(now=now, limit=1) == entered[:1]
-    window.leave(entered[0])
+    assert window.sweep(lambda key, state: None, now=now, limit=1) == 1
     assert window.due(now=now) == entered[1:2]
+
+
+class _Counted(dict[str, object]):
+    writes = 0
+
+    def __setitem__(self, key: str, value: object) -> None:
+        self.writes += 1
+        super().__setitem__(key, value)
+
+
+def test_a_sweep_writes_a_key_its_articles_share_once() -> None:
+    state = _Counted()
+    expiry = OrderedKeys()
+    window = EventWindow(state, expiry, hours=1)
+    for i in range(3):
+        window.enter(i * 60.0, window.next_seq(), f"a{i}")
+    window.advance(3 * HOUR)
+    state.writes = 0
+    seen: list[str] = []
+
+    def forget(key: str, staged: Store) -> None:
+        seen.append(article_of_expiry(key))
+        staged["bucket"] = [*staged.get("bucket", []), article_of_expiry(key)]
+        assert "bucket" not in state  # held back until the sweep's end
+
+    now = datetime(2030, 1, 1, tzinfo=UTC)
+    assert window.sweep(forget, now=now, limit=None) == 3
+    assert seen == ["a0", "a1", "a2"]
+    assert state["bucket"] == seen
+    assert state.writes == 1
+    assert list(expiry) == []
 
 
 def test_the_wall_clock_holds_the_sweep_back() -> None:
