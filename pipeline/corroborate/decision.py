@@ -344,12 +344,23 @@ class Decision:
         cluster["first_seen"] = min(cluster["first_seen"], self._time)
         cluster["updated"] = max(cluster["updated"], self._time)
         self._post(cluster, claim_profile.index_terms())
-        twin = text_key(claim.text)
-        if self._state.get(twin) != [cluster["cluster_id"]]:
-            self._state[twin] = [cluster["cluster_id"]]
+        self._index_text(cluster, text_key(claim.text))
+        bound(cluster, self._settings)
+
+    def _index_text(self, cluster: ClusterRecord, twin: str) -> None:
+        """Make the text's index entry lead to the cluster. A text whose own
+        cluster holds it needs none: without an entry, ``_twin_cluster`` looks up
+        the cluster the text names. Most claims found their cluster, so this
+        saves a write per claim, and a delete when it is forgotten."""
+        cluster_id = cluster["cluster_id"]
+        if cluster_id == cluster_id_of(twin):
+            if self._state.get(twin, [cluster_id]) != [cluster_id]:
+                del self._state[twin]
+            return
+        if self._state.get(twin) != [cluster_id]:
+            self._state[twin] = [cluster_id]
         if twin not in cluster["terms"]:
             cluster["terms"].append(twin)
-        bound(cluster, self._settings)
 
     def _count_in(
         self, cluster: ClusterRecord, source: str, *, independent: bool

@@ -551,3 +551,22 @@ def test_a_decision_in_steps_yields_once_per_claim_and_decides_the_same(
     again = stepped.corroborator.corroborate_steps(second, seen_at=T0)
     with pytest.raises(StopIteration):
         next(again)
+
+
+def test_a_text_in_the_cluster_it_names_needs_no_index_entry(
+    article_factory: ArticleFactory,
+) -> None:
+    # A claim founds the cluster its text names: no "x:" entry is written, and a
+    # copy of the text still joins that cluster. A paraphrase in that cluster is
+    # indexed, so that a copy of it finds the cluster too.
+    store = TableLikeStore()
+    desk = Desk(store)
+    first = desk(article_factory("a", claim(CAPTURE), source="one"))
+    assert not [k for k in store.writes if k.startswith("x:")]
+    copy = desk(article_factory("b", claim(CAPTURE), source="two"))
+    assert same_places(first, copy)
+    store.writes.clear()
+    desk(article_factory("c", claim(PARAPHRASES[0]), source="three"))
+    joined = desk(article_factory("d", claim(PARAPHRASES[0]), source="four"))
+    assert same_places(first, joined)
+    assert [k for k in store.writes if k.startswith("x:")]
