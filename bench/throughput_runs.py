@@ -36,6 +36,9 @@ from pipeline.topics import CLAIMED, CLEAN, DEDUPE_LOG, DEDUPED, ENRICHED, RAW
 
 ROOT = Path(__file__).resolve().parents[1]
 CORPUS = ROOT.parent / "shared" / "corpora" / "article-extraction-benchmark" / "html"
+#: Distinct news texts (plain text, no publication time), for runs that must not
+#: repeat an article: 2,225 of them.
+BBC = ROOT.parent / "shared" / "corpora" / "bbc-news"
 SEEDS = ROOT / "seeds"
 
 
@@ -75,11 +78,14 @@ async def sustained(
     workers: int,
     repeat: int,
     profile: Profile | None = None,
+    corpus: Path = CORPUS,
+    **overrides: object,
 ) -> Sustained:
-    """Pre-load the backlog, then start ``workers`` workers and time the outcomes."""
+    """Pre-load the backlog (``corpus`` ``repeat`` times), then start ``workers``
+    workers and time the outcomes. ``overrides`` are settings."""
     # Two workers on this machine share its cores: one pool process each.
     pool = {"process_workers": 1} if workers > 1 else {}
-    first = settings_for(broker, tmp, **pool)
+    first = settings_for(broker, tmp, **pool, **overrides)
     others = [
         first.model_copy(
             update={"data_dir": tmp / f"{first.app_id}-{i}", "web_port": free_port()}
@@ -87,7 +93,7 @@ async def sustained(
         for i in range(1, workers)
     ]
     run = Run([first, *others], tmp, broker)
-    sent = (await replay(first, [CORPUS], repeat=repeat, show_progress=False)).sent
+    sent = (await replay(first, [corpus], repeat=repeat, show_progress=False)).sent
     print(f"  {sent} articles produced; {workers} worker(s) starting", flush=True)
     async with Progress(first) as progress:
         run.start_workers()
@@ -269,12 +275,25 @@ class Latency:
     timeline: tuple[tuple[float, ...], ...] = ()
 
 
-async def latency(broker: Broker, tmp: Path, *, rate: float, seconds: float) -> Latency:
-    """Articles at ``rate`` per second for about ``seconds`` through one warm worker."""
-    settings = settings_for(broker, tmp)
+async def latency(
+    broker: Broker,
+    tmp: Path,
+    *,
+    rate: float,
+    seconds: float,
+    distinct: bool = False,
+    **overrides: object,
+) -> Latency:
+    """Articles at ``rate`` per second for about ``seconds`` through one warm worker:
+    the benchmark pages again and again, or with ``distinct`` BBC News texts, each
+    once. ``overrides`` are settings."""
+    settings = settings_for(broker, tmp, **overrides)
     run = Run([settings], tmp, broker)
     await ensure_topics(settings)
-    paced_dir, repeat = paced_corpus(tmp, math.ceil(rate * seconds))
+    count = math.ceil(rate * seconds)
+    paced_dir, repeat = (
+        (bbc_sample(tmp / "paced", count), 1) if distinct else paced_corpus(tmp, count)
+    )
     async with Progress(settings) as progress:
         run.start_workers()
         try:
@@ -385,6 +404,30 @@ def hop(
 
 def mean_kb(sizes: list[int]) -> float:
     return statistics.mean(sizes) / 1024 if sizes else math.nan
+
+
+#: BBC texts the sustained run drains. The paced run's fresh worker, topics and
+#: state have not seen them: it starts from the same first texts.
+BBC_BACKLOG = 400
+
+
+def bbc_sample(folder: Path, count: int) -> Path:
+    """A folder of links to the first ``count`` BBC News texts (all of them if
+    fewer), taken from the five sections in turn (links: the corpus is not
+    copied)."""
+    sections = [sorted(d.glob("*.txt")) for d in sorted(BBC.iterdir()) if d.is_dir()]
+    texts = [t for group in itertools.zip_longest(*sections) for t in group if t]
+    chosen = texts[:count]
+    if len(chosen) < count:
+        print(
+            f"  the corpus has {len(texts)} texts: the paced run ends after"
+            f" {len(texts)}, not {count}",
+            flush=True,
+        )
+    folder.mkdir()
+    for text in chosen:
+        (folder / f"{text.parent.name}-{text.name}").symlink_to(text)
+    return folder
 
 
 def paced_corpus(tmp: Path, count: int) -> tuple[Path, int]:

@@ -160,7 +160,8 @@ async def run_decider(
             metrics.count_in(stage, 1)
             result, seconds = await _decided(decide, event.value, stage)
             metrics.observe_article(stage, seconds)
-            await forgetting.after_decision(datetime.now(UTC))
+            forgotten = await forgetting.after_decision(datetime.now(UTC))
+            metrics.count_forgotten(stage, forgotten)
             outputs = [(event, _outputs(event, result, stage))]
             await acks.add(
                 event, changelog.take(), partial(runtime.send, outputs, stage=stage)

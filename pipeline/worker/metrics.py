@@ -130,6 +130,12 @@ ARTICLE_SECONDS = Histogram(
     buckets=LATENCY_BUCKETS,
     registry=REGISTRY,
 )
+FORGOTTEN = Counter(
+    "newsline_forgotten_articles",
+    "Articles a decider forgot once they left its window (their state deleted).",
+    ["stage"],
+    registry=REGISTRY,
+)
 CONSUMER_LAG = Gauge(
     "newsline_consumer_lag_records",
     "Records not yet processed on this worker's assigned partitions of an input"
@@ -194,6 +200,8 @@ def _declare_series() -> None:
         ARTICLE_SECONDS.labels(stage)
     for stage in POOLED_STAGES:
         BATCH_SECONDS.labels(stage)
+    for stage in ("dedupe", "corroborate"):
+        FORGOTTEN.labels(stage)
     for kind in ("exact", "near"):
         DUPLICATES.labels(kind)
 
@@ -229,6 +237,11 @@ def observe_batch(stage: str, seconds: float, *, size: int) -> None:
     per_article = ARTICLE_SECONDS.labels(stage)
     for _ in range(size):
         per_article.observe(seconds / size)
+
+
+def count_forgotten(stage: str, articles: int) -> None:
+    """``articles`` forgotten by the decider of ``stage``."""
+    FORGOTTEN.labels(stage).inc(articles)
 
 
 def observe_article(stage: str, seconds: float) -> None:

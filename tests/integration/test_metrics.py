@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import time
 import urllib.request
+from collections.abc import Callable
 from pathlib import Path
 
 from prometheus_client.parser import text_string_to_metric_families
@@ -24,6 +25,7 @@ from pipeline.topics import (
     TopicSpec,
 )
 from pipeline.worker.metrics import RAW_TIMESTAMP_HEADER
+from tests.integration.streams import write_stream
 
 TIMEOUT = 120.0
 SEEDS = 5
@@ -150,3 +152,33 @@ async def read_topic(
     finally:
         await consumer.stop()
     return found
+
+
+#: Articles of the forgetting test, a minute apart in publication time, and the
+#: deciders' window there: a quarter of an hour.
+SPACED = 40
+WINDOW_MINUTES = 15
+
+
+async def test_the_deciders_forget_what_leaves_their_window(
+    settings_factory: Callable[..., Settings],
+    worker_factory: Callable[[Settings], WorkerProcess],
+    tmp_path: Path,
+) -> None:
+    """Once the newest article is 39 minutes on, the 24 published more than a
+    quarter of an hour before it have left both windows: the deciders forgot each
+    of them (their tables' state deleted), and decided every article still."""
+    window = {"window_hours": WINDOW_MINUTES / 60}
+    # One partition: the deciders see the articles in publication order.
+    settings = settings_factory(topic_partitions=1, dedupe=window, corroborate=window)
+    worker = worker_factory(settings)
+    stream = write_stream(tmp_path / "spaced.jsonl", SPACED)
+    since = await output_offsets(settings)
+    report = await replay(settings, [stream.path])
+    results = await collect(settings, since, expect=report.keys, timeout=TIMEOUT)
+    assert results.done() == set(report.keys), worker.log_tail()
+    assert len(results.enriched) == SPACED
+    samples = await asyncio.to_thread(scrape, settings.web_port)
+    for stage in ("dedupe", "corroborate"):
+        forgotten = value(samples, "newsline_forgotten_articles_total", stage=stage)
+        assert forgotten == SPACED - 1 - WINDOW_MINUTES, (stage, worker.log_tail())
