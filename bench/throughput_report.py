@@ -82,6 +82,9 @@ def print_latency(result: Latency) -> None:
     if probes:
         counts = ", ".join(f"{n} over {bound} s" for bound, n in late.items())
         print(f"  event loop: {probes} probes, late by {counts}")
+    if result.forgetting:
+        counts = ", ".join(f"{k} {n:,}" for k, n in result.forgetting.items())
+        print(f"  deciders, articles over the whole run: {counts}")
     main, pool = (", ".join(f"{mb:,.0f}" for mb in mbs) for mbs in result.worker_fifths)
     print(
         f"  worker RSS {result.worker}; by fifth of the run, main process {main} MB,"

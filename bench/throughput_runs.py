@@ -149,6 +149,22 @@ def loop_delays(port: int) -> tuple[int, dict[str, int]]:
     return total, {b: total - int(buckets.get(b, total)) for b in LOOP_DELAYS_S}
 
 
+def forgotten(port: int) -> dict[str, int]:
+    """Articles each decider of a worker forgot so far, and decided
+    (newsline_forgotten_articles_total, newsline_records_in_total)."""
+    found: dict[str, int] = {}
+    for line in _metrics_lines(port):
+        metric, _, rest = line.partition("{")
+        stage = rest.partition('stage="')[2].partition('"')[0]
+        if stage in ("dedupe", "corroborate") and metric in (
+            "newsline_forgotten_articles_total",
+            "newsline_records_in_total",
+        ):
+            kind = "forgotten" if "forgotten" in metric else "decided"
+            found[f"{stage} {kind}"] = int(float(line.rsplit(" ", 1)[1]))
+    return found
+
+
 def stage_seconds(ports: Sequence[int]) -> dict[str, float]:
     """Seconds each stage spent, summed over the workers' /metrics pages."""
     found: dict[str, float] = {}
@@ -269,6 +285,8 @@ class Latency:
     #: The worker's event loop probes (every 0.1 s) and how many were late by
     #: more than each of LOOP_DELAYS_S seconds.
     loop_delays: tuple[int, dict[str, int]] = (0, {})
+    #: Articles each decider decided and forgot over the whole run (warm-up too).
+    forgetting: dict[str, int] = field(default_factory=dict)
     #: Each measured article: seconds from the paced run's start to its raw record,
     #: its latency, and its seconds in each hop (NaN where it skipped one); shows
     #: whether the slow ones come together, and where they waited.
@@ -315,6 +333,7 @@ async def latency(
                 sampling.cancel()
             await run.wait_for(progress, warm.sent + paced.sent)
             delays = await asyncio.to_thread(loop_delays, settings.web_port)
+            forgot = await asyncio.to_thread(forgotten, settings.web_port)
         finally:
             await run.stop()
     stamps = [await timestamps(settings, spec, {}) for spec in HOPS]
@@ -355,6 +374,7 @@ async def latency(
         broker=broker_mb,
         worker_fifths=_fifths(run.trace, begun + SETTLE_MS / 1000),
         loop_delays=delays,
+        forgetting=forgot,
         timeline=tuple(
             sorted(
                 ((produced[k][0] - start) / 1000, each[k], *_hop_seconds(k, stamps))
