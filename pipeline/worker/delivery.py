@@ -131,8 +131,12 @@ class DeliveredAcks:
             self._published.task_done()
 
     async def _delivered(self, sent: Sequence[Awaitable[Any]]) -> None:
+        # One by one, not gathered: a decision sends a hundred records or more,
+        # mostly in a few batches that land together, so after the first wait the
+        # rest are done. gather would put a callback on every one of them.
         try:
-            await asyncio.gather(*sent)
+            for record in sent:
+                await record
         except Exception as error:
             log.error("a record was not delivered, publishing and acks stop: %r", error)
             self.failure = error
