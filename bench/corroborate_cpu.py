@@ -28,7 +28,7 @@ from pipeline.ingest import ingest_record
 from pipeline.settings import Settings
 from pipeline.state import OrderedKeys
 from pipeline.state.window import WATERMARK
-from pipeline.worker.decider import EXPIRY_PER_EVENT
+from pipeline.worker.decider import EXPIRY_STEP
 from schemas import EnrichedArticle
 
 BUSINESS = BBC / "business"
@@ -100,8 +100,8 @@ def _cpu_seconds(articles: list[EnrichedArticle]) -> tuple[float, float, Writes]
     later = SEEN_AT + timedelta(hours=settings.window_hours + 1)
     dict.__setitem__(state, WATERMARK, later.timestamp())
     state.records, state.kb = 0, 0.0
-    # Two at a time, oldest first, as a worker forgets them after each decision.
-    while corroborator.expire(now=later, limit=EXPIRY_PER_EVENT):
+    # A step at a time, oldest first, as a worker forgets them every few decisions.
+    while corroborator.expire(now=later, limit=EXPIRY_STEP):
         pass
     assert len(state) <= 2, sorted(state)  # the window's own counters are left
     return decided - started, time.process_time() - decided, state

@@ -529,8 +529,8 @@ def write_report(
         "dict stores. The JSON sizes are what the same keys and values take as "
         "the tables' encoded records, before RocksDB's compression.",
         f"RSS after the base set was built (spaCy loaded): {base_rss:,.0f} MB.",
-        "Expiry sweeps run every 1,000 articles (the agents forget two articles "
-        "after each decision, and sweep what is left every 60 s), timed apart "
+        "Expiry sweeps run every 1,000 articles (the agents forget up to 20 "
+        "articles every 10 decisions, and sweep what is left every 60 s), timed apart "
         "from the articles; the offline expiry store "
         "(`OrderedKeys`) sorts its keys on every sweep, which RocksDB does not need.",
         "Times include the garbage collector as it runs. Full collections: "

@@ -24,6 +24,7 @@ from pipeline.topics import (
     RAW,
     TopicSpec,
 )
+from pipeline.worker.decider import EXPIRY_EVERY
 from pipeline.worker.metrics import RAW_TIMESTAMP_HEADER
 from tests.integration.streams import write_stream
 
@@ -168,6 +169,8 @@ async def test_the_deciders_forget_what_leaves_their_window(
     """Once the newest article is 39 minutes on, the 24 published more than a
     quarter of an hour before it have left both windows: the deciders forgot each
     of them (their tables' state deleted), and decided every article still."""
+    # The last decision is one after which the deciders forget what is due.
+    assert SPACED % EXPIRY_EVERY == 0
     window = {"window_hours": WINDOW_MINUTES / 60}
     # One partition: the deciders see the articles in publication order.
     settings = settings_factory(topic_partitions=1, dedupe=window, corroborate=window)

@@ -88,8 +88,8 @@ async def test_a_sweep_forgets_in_steps_and_stops_at_its_bound(
     assert await decider.sweep(expire, datetime.now(UTC)) == 0
 
 
-async def test_a_few_leave_after_each_decision_and_the_rest_in_a_sweep() -> None:
-    due = list(range(100))
+async def test_a_few_leave_every_few_decisions_and_the_rest_in_a_sweep() -> None:
+    due = list(range(200))
     calls: list[int] = []
     clock = [0.0]
 
@@ -101,17 +101,18 @@ async def test_a_few_leave_after_each_decision_and_the_rest_in_a_sweep() -> None
 
     forgetting = decider.Forgetting(expire, clock=lambda: clock[0])
     now = datetime.now(UTC)
-    for _ in range(5):
-        assert await forgetting.after_decision(now) == decider.EXPIRY_PER_EVENT
-    assert calls == [decider.EXPIRY_PER_EVENT] * 5
+    every, step = decider.EXPIRY_EVERY, decider.EXPIRY_STEP
+    forgotten = [await forgetting.after_decision(now) for _ in range(3 * every)]
+    # Nothing between, a step's worth every EXPIRY_EVERY decisions.
+    assert forgotten == ([0] * (every - 1) + [step]) * 3
+    assert calls == [step] * 3
     # Once a sweep is due, the rest leave in steps.
     clock[0] = decider.EXPIRY_INTERVAL_S + 1
-    left = 100 - 5 * decider.EXPIRY_PER_EVENT
-    assert await forgetting.after_decision(now) == left
-    assert max(calls) == decider.EXPIRY_STEP
+    assert await forgetting.after_decision(now) == 200 - 3 * step
+    assert max(calls) == step
     # The next sweep is a whole interval away.
     due.extend(range(30))
     calls.clear()
     clock[0] += decider.EXPIRY_INTERVAL_S / 2
-    assert await forgetting.after_decision(now) == decider.EXPIRY_PER_EVENT
-    assert calls == [decider.EXPIRY_PER_EVENT]
+    assert sum([await forgetting.after_decision(now) for _ in range(every)]) == step
+    assert calls == [step]
