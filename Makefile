@@ -79,9 +79,12 @@ bench: install ## print every benchmark figure; write docs/benchmarks/ (tables, 
 	$(BIN)/python bench/growth.py
 	$(BIN)/python bench/throughput.py
 	$(BIN)/python bench/latency.py
+	$(BIN)/python bench/latency.py --corpus bbc
 	$(BIN)/python bench/peer.py
 	$(BIN)/python bench/wire_story.py
 	$(BIN)/python bench/compression.py
+	$(BIN)/python bench/expiry_scan.py
+	$(BIN)/python bench/corroborate_cpu.py
 	$(BIN)/python bench/serve.py
 
 clean: ## remove the venv and local state (not the broker's jar cache)

@@ -19,7 +19,7 @@ from pipeline.corroborate import stories
 from pipeline.corroborate.cache import Memo
 from pipeline.corroborate.compare import Comparer
 from pipeline.corroborate.decision import Decision, loaded_cluster
-from pipeline.corroborate.forget import Forgetter, live_id
+from pipeline.corroborate.forget import Forgetter, live_cluster_id
 from pipeline.corroborate.meaning import meaning
 from pipeline.corroborate.profile import ClaimProfile
 from pipeline.corroborate.records import (
@@ -213,7 +213,7 @@ class Corroborator:
             ids.update(dict.fromkeys(stories.named(self._state, story_id)))
         found = [self._state.get(story_key(s)) for s in ids]
         return tuple(
-            stories.publishable(s, partial(live_id, self._state))
+            stories.publishable(s, partial(live_cluster_id, self._state))
             for s in found
             if s is not None
         )
@@ -223,7 +223,7 @@ class Corroborator:
         cluster that holds its claims now."""
         named = dict.fromkeys(record["clusters"])
         for cluster_id in record["clusters"]:
-            live = live_id(self._state, cluster_id)
+            live = live_cluster_id(self._state, cluster_id)
             if live is not None:
                 named.setdefault(live)
         return list(named)

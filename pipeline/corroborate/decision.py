@@ -45,6 +45,7 @@ from pipeline.corroborate.profile import (
     similarity,
 )
 from pipeline.corroborate.records import (
+    MAX_HOPS,
     ClusterRecord,
     FigureRecord,
     MemberRecord,
@@ -587,10 +588,6 @@ def _empty(cluster_id: str, label: str, time: float) -> ClusterRecord:
         figures=[],
         terms=[],
     )
-
-
-#: Pointers followed from an absorbed cluster to the live one that holds it.
-MAX_HOPS = 16
 
 
 def namer_of(cluster: ClusterRecord) -> list[Any]:

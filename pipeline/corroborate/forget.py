@@ -14,7 +14,7 @@ of them than the decisions did.
 from __future__ import annotations
 
 from pipeline.corroborate import stories
-from pipeline.corroborate.decision import MAX_HOPS, loaded_cluster
+from pipeline.corroborate.decision import loaded_cluster
 from pipeline.corroborate.records import (
     ArticleRecord,
     ClusterRecord,
@@ -22,6 +22,7 @@ from pipeline.corroborate.records import (
     article_key,
     cluster_key,
     figures_key,
+    live_id,
     profiles_key,
     tally_key,
 )
@@ -46,12 +47,12 @@ class Forgetter:
                 self._forget_figure(figure)
             # Ids the article named may have merged since: its members are in the
             # live cluster each now points to, shrunk once.
-            live = {c: live_id(self._state, c) for c in record["clusters"]}
+            live = {c: live_cluster_id(self._state, c) for c in record["clusters"]}
             for cluster_id in record["clusters"]:
                 self._unref(cluster_id)
             leaving: dict[str, list[str]] = {}
             for claim_id, placed in record["assigned"]:
-                heir = live.get(placed, live_id(self._state, placed))
+                heir = live.get(placed, live_cluster_id(self._state, placed))
                 if heir is not None:
                     leaving.setdefault(heir, []).append(claim_id)
             for heir in dict.fromkeys(h for h in live.values() if h is not None):
@@ -149,14 +150,7 @@ class Forgetter:
             self._state.pop(key, None)
 
 
-def live_id(state: Store, cluster_id: str) -> str | None:
+def live_cluster_id(state: Store, cluster_id: str) -> str | None:
     """The live cluster that ``cluster_id`` is, or was absorbed into; None when it
     is gone."""
-    for _ in range(MAX_HOPS):
-        stored: ClusterRecord | None = state.get(cluster_key(cluster_id))
-        if stored is None:
-            return None
-        if "merged_into" not in stored:
-            return cluster_id
-        cluster_id = stored["merged_into"]
-    return None
+    return live_id(state, cluster_key, cluster_id)

@@ -30,6 +30,7 @@ Values are plain JSON, as in a faust table with the JSON serializer.
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Callable, Mapping
 from typing import Any, NotRequired, TypedDict
 
 __all__ = [
@@ -190,3 +191,23 @@ def figure_key(claim_id: str, index: int) -> str:
 
 def figures_key(category: str) -> str:
     return f"f:{category}"
+
+
+#: Pointers followed from an absorbed cluster or story to the live one that holds
+#: it: merges chain, and the bound keeps a damaged loop from hanging a decision.
+MAX_HOPS = 16
+
+
+def live_id(
+    state: Mapping[str, Any], key_of: Callable[[str], str], record_id: str
+) -> str | None:
+    """The live record (cluster or story, stored under ``key_of(id)``) that
+    ``record_id`` is, or was absorbed into; None when it is gone."""
+    for _ in range(MAX_HOPS):
+        stored = state.get(key_of(record_id))
+        if stored is None:
+            return None
+        if "merged_into" not in stored:
+            return record_id
+        record_id = stored["merged_into"]
+    return None

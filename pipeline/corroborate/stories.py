@@ -25,10 +25,12 @@ from datetime import UTC, datetime
 from typing import Any
 
 from pipeline.corroborate.records import (
+    MAX_HOPS,
     ArticleRecord,
     ClusterRecord,
     StoryRecord,
     article_key,
+    live_id,
     story_key,
     story_tally_key,
 )
@@ -45,8 +47,6 @@ SOURCES_LISTED = 100
 HEADLINE_CHARS = 300
 #: Sentences that make an article's lead (a title read as a sentence included).
 LEAD_SENTENCES = 2
-#: Pointers followed from an absorbed story to the live one that holds it.
-MAX_HOPS = 16
 
 
 def story_id_of(article_id: str) -> str:
@@ -262,14 +262,7 @@ class StoryPlacement:
 
 def live_story_id(state: MutableMapping[str, Any], story_id: str) -> str | None:
     """The live story ``story_id`` is now part of; None when it has left."""
-    for _ in range(MAX_HOPS):
-        stored: StoryRecord | None = state.get(story_key(story_id))
-        if stored is None:
-            return None
-        if "merged_into" not in stored:
-            return story_id
-        story_id = stored["merged_into"]
-    return None
+    return live_id(state, story_key, story_id)
 
 
 def forget_article(
