@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import time
 import urllib.request
 from collections.abc import Callable
@@ -169,18 +170,28 @@ async def test_the_deciders_forget_what_leaves_their_window(
     """Once the newest article is 39 minutes on, the 24 published more than a
     quarter of an hour before it have left both windows: the deciders forgot each
     of them (their tables' state deleted), and decided every article still."""
-    # The last decision is one after which the deciders forget what is due.
-    assert SPACED % EXPIRY_EVERY == 0
     window = {"window_hours": WINDOW_MINUTES / 60}
     # One partition: the deciders see the articles in publication order.
     settings = settings_factory(topic_partitions=1, dedupe=window, corroborate=window)
     worker = worker_factory(settings)
-    stream = write_stream(tmp_path / "spaced.jsonl", SPACED)
+    spaced = write_stream(tmp_path / "spaced.jsonl", SPACED)
+    # Then as many decisions again at the newest article's time, which move the
+    # window no further: whatever the count of decisions so far, the deciders
+    # forget what is due at least once more.
+    newest = json.loads(spaced.path.read_bytes().splitlines()[-1])["published_at"]
+    tail = write_stream(tmp_path / "tail.jsonl", EXPIRY_EVERY, prefix="t")
+    lines = [json.loads(line) for line in tail.path.read_bytes().splitlines()]
+    tail.path.write_text(
+        "".join(json.dumps(r | {"published_at": newest}) + "\n" for r in lines)
+    )
     since = await output_offsets(settings)
-    report = await replay(settings, [stream.path])
+    report = await replay(settings, [spaced.path])
     results = await collect(settings, since, expect=report.keys, timeout=TIMEOUT)
     assert results.done() == set(report.keys), worker.log_tail()
-    assert len(results.enriched) == SPACED
+    since = await output_offsets(settings)
+    report = await replay(settings, [tail.path])
+    more = await collect(settings, since, expect=report.keys, timeout=TIMEOUT)
+    assert len(results.enriched) + len(more.enriched) == SPACED + EXPIRY_EVERY
     samples = await asyncio.to_thread(scrape, settings.web_port)
     for stage in ("dedupe", "corroborate"):
         forgotten = value(samples, "newsline_forgotten_articles_total", stage=stage)
