@@ -4,7 +4,10 @@ Both keep, in their ``state`` store, a decision counter (``seq``) and a watermar
 (the latest event time seen), and in an ``expiry`` store one entry per article keyed
 ``<event hour>|<seq>|<article_id>``, zero-padded so that ascending key order (which
 RocksDB gives) is event-time order. Expiring walks that store from its start and
-stops at the first live entry, so a sweep costs what it removes, never a scan.
+stops at the first live entry, so a sweep reads what it removes, never the live
+entries; RocksDB also steps over the tombstones of entries deleted there until it
+compacts them (bench/expiry_scan.py), which is why the worker does not walk it
+after every decision.
 """
 
 from __future__ import annotations
