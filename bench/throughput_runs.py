@@ -434,7 +434,9 @@ BBC_BACKLOG = 400
 def bbc_sample(folder: Path, count: int) -> Path:
     """A folder of links to the first ``count`` BBC News texts (all of them if
     fewer), taken from the five sections in turn (links: the corpus is not
-    copied)."""
+    copied). The links are numbered, because replay reads a folder in name order:
+    named by section, a paced run would send the sections one after the other, and
+    its last minute would be tech's texts, half as long again as sport's."""
     sections = [sorted(d.glob("*.txt")) for d in sorted(BBC.iterdir()) if d.is_dir()]
     texts = [t for group in itertools.zip_longest(*sections) for t in group if t]
     chosen = texts[:count]
@@ -445,8 +447,8 @@ def bbc_sample(folder: Path, count: int) -> Path:
             flush=True,
         )
     folder.mkdir()
-    for text in chosen:
-        (folder / f"{text.parent.name}-{text.name}").symlink_to(text)
+    for number, text in enumerate(chosen):
+        (folder / f"{number:05d}-{text.parent.name}-{text.name}").symlink_to(text)
     return folder
 
 
