@@ -6,11 +6,37 @@ In the worker they are faust tables (RocksDB, or memory, backed by a changelog);
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping, MutableMapping
-from typing import Any
+from bisect import bisect_left
+from collections.abc import Iterable, Iterator, Mapping, MutableMapping
+from itertools import dropwhile
+from typing import Any, Protocol, runtime_checkable
 
 #: What a decider reads and writes: a faust table, or a dict.
 Store = MutableMapping[str, Any]
+
+
+@runtime_checkable
+class Seekable(Protocol):
+    """A store that can start a walk in key order at a given key, as RocksDB
+    seeks, instead of stepping over every key (and tombstone) before it."""
+
+    def items_from(self, key: str) -> Iterable[tuple[str, Any]]: ...
+
+
+def items_from(store: Store, key: str | None) -> Iterable[tuple[str, Any]]:
+    """``store``'s items in its key order, from the first key not below ``key``
+    (from the first key when None)."""
+    if key is None:
+        return store.items()
+    if isinstance(store, Seekable):
+        return store.items_from(key)
+    return skip_below(store.items(), key)
+
+
+def skip_below(items: Iterable[tuple[str, Any]], key: str) -> Iterator[tuple[str, Any]]:
+    """``items``, in key order, from the first key not below ``key``: what a store
+    that cannot seek does instead, stepping over the keys before it."""
+    return dropwhile(lambda item: item[0] < key, items)
 
 
 class OrderedKeys(MutableMapping[str, Any]):
@@ -35,6 +61,12 @@ class OrderedKeys(MutableMapping[str, Any]):
 
     def __iter__(self) -> Iterator[str]:
         return iter(sorted(self._data))
+
+    def items_from(self, key: str) -> Iterator[tuple[str, Any]]:
+        """The items from ``key`` on, in ascending key order."""
+        keys = sorted(self._data)
+        for found in keys[bisect_left(keys, key) :]:
+            yield found, self._data[found]
 
     def __len__(self) -> int:
         return len(self._data)

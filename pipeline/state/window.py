@@ -3,11 +3,18 @@
 Both keep, in their ``state`` store, a decision counter (``seq``) and a watermark
 (the latest event time seen), and in an ``expiry`` store one entry per article keyed
 ``<event hour>|<seq>|<article_id>``, zero-padded so that ascending key order (which
-RocksDB gives) is event-time order. Expiring walks that store from its start and
+RocksDB gives) is event-time order. Expiring walks that store in key order and
 stops at the first live entry, so a sweep reads what it removes, never the live
-entries; RocksDB also steps over the tombstones of entries deleted there until it
-compacts them (bench/expiry_scan.py), which is why the worker does not walk it
-after every decision.
+entries.
+
+A walk starts where the last sweep stopped, not at the first key. RocksDB keeps
+the entries a sweep deleted as tombstones until it compacts them, and a walk from
+the first key steps over every one: tens of milliseconds once a long-running
+worker has forgotten a few hundred thousand articles (bench/expiry_scan.py). An
+entry written below that point (an article that arrives already out of the
+window) moves it back. Every ``REWIND_EVERY`` walks one starts from the
+first key, for what the window did not write itself: a table restored from its
+changelog after its partition came back to this worker.
 """
 
 from __future__ import annotations
@@ -18,11 +25,13 @@ from itertools import islice, takewhile
 
 from pipeline.settings import EventTimeSettings
 from pipeline.state.staging import StagedWrites
-from pipeline.state.store import Store
+from pipeline.state.store import Store, items_from
 from schemas import ArticleNote, EnrichedArticle
 
 SEQ = "seq"
 WATERMARK = "watermark"
+#: One walk in this many starts from the first expiry key (see the module's doc).
+REWIND_EVERY = 50
 
 
 class EventWindow:
@@ -32,6 +41,9 @@ class EventWindow:
         self._state = state
         self._expiry = expiry
         self._window_s = hours * 3600
+        # No expiry key is below it, but for a restored table (see REWIND_EVERY).
+        self._floor: str | None = None
+        self._walks = 0
 
     def advance(self, time: float) -> float:
         """Move the watermark to ``time`` if later; returns the oldest live time."""
@@ -58,6 +70,8 @@ class EventWindow:
         """Record an article's expiry entry; returns its key."""
         key = expiry_key(time, seq, article_id)
         self._expiry[key] = time
+        if self._floor is not None and key < self._floor:
+            self._floor = key
         return key
 
     def due(self, *, now: datetime, limit: int | None = None) -> list[str]:
@@ -69,7 +83,11 @@ class EventWindow:
         oldest = min(epoch_seconds(now), watermark) - self._window_s
         # Keys within one hour are in decision order, not time order, so the walk
         # may stop short of an expired entry of that hour; the next sweep takes it.
-        expired = takewhile(lambda entry: entry[1] < oldest, self._expiry.items())
+        self._walks += 1
+        if self._walks % REWIND_EVERY == 0:
+            self._floor = None
+        entries = items_from(self._expiry, self._floor)
+        expired = takewhile(lambda entry: entry[1] < oldest, entries)
         return [key for key, _ in islice(expired, limit)]
 
     def sweep(
@@ -92,6 +110,9 @@ class EventWindow:
         staged.commit()
         for key in due:
             del self._expiry[key]
+        if due:
+            # Every key up to the last one forgotten is gone: the next walk seeks.
+            self._floor = due[-1]
         return len(due)
 
 

@@ -23,18 +23,20 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from datetime import UTC, datetime
 from functools import partial
 from typing import Any
 
 import faust
+from faust.stores.rocksdb import Store as RocksDBStore
 from faust.types.tuples import FutureMessage
 
 from pipeline.flow import Outputs, crashed, route_rejection
 from pipeline.rejection import Rejection
 from pipeline.settings import Settings
 from pipeline.state.cached import CachedStore
+from pipeline.state.store import skip_below
 from pipeline.steps import Steps
 from pipeline.worker import metrics
 from pipeline.worker.delivery import ChangelogSends, DeliveredAcks
@@ -72,6 +74,20 @@ class _TrackedTable(faust.Table[str, Any]):
         sent: FutureMessage = super().send_changelog(*args, **kwargs)
         self.sends.add(sent)
         return sent
+
+    def items_from(self, key: str) -> Iterator[tuple[str, Any]]:
+        """The items from ``key`` on, in key order (``pipeline.state.Seekable``).
+        On RocksDB the walk seeks to ``key`` instead of stepping over the keys and
+        tombstones before it; faust's JSON keys sort as the strings do."""
+        store = self.data
+        if not isinstance(store, RocksDBStore) or not store.use_rocksdict:
+            yield from skip_below(self.items(), key)
+            return
+        start = store._encode_key(key)
+        for db in store._dbs_for_actives():
+            for raw_key, raw_value in db.items(from_key=start):
+                if raw_key != store.offset_key:
+                    yield store._decode_key(raw_key), store._decode_value(raw_value)
 
 
 def log_table(
