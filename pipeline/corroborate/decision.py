@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import hashlib
 from collections import Counter
+from itertools import islice
 from typing import Any
 
 from pipeline.corroborate.cache import Memo
@@ -220,14 +221,16 @@ class Decision:
 
     def _candidates(self, claim: ClaimProfile) -> list[ClusterRecord]:
         """The live clusters sharing most index terms with the claim, most first
-        (an absorbed cluster's id still in a posting list stands for its heir)."""
+        (an absorbed cluster's id still in a posting list stands for its heir; the
+        id of a dropped one, left in the lists by forgetting, is passed over)."""
         hits: Counter[str] = Counter()
         for term in claim.index_terms():
             hits.update(self._state.get(term_key(term)) or [])
         ranked = sorted(hits.items(), key=lambda hit: (-hit[1], hit[0]))
         found: dict[str, ClusterRecord] = {}
         limit = self._settings.max_candidates
-        for cluster_id, _ in ranked[: 2 * limit]:
+        named = (c for c, _ in ranked if self._named(c))
+        for cluster_id in islice(named, 2 * limit):
             cluster = self._cluster(cluster_id)
             if cluster is not None:
                 found.setdefault(cluster["cluster_id"], cluster)
@@ -404,6 +407,11 @@ class Decision:
                 return cluster
             cluster_id = cluster["merged_into"]
         return None
+
+    def _named(self, cluster_id: str) -> bool:
+        """Whether the id has a record, live or not: a posting list may still
+        hold the id of a cluster forgotten since (``forget._leave``)."""
+        return cluster_id in self.changed or cluster_key(cluster_id) in self._state
 
     def _record(self, cluster_id: str) -> ClusterRecord | None:
         if cluster_id in self.changed:

@@ -14,7 +14,8 @@ Values are plain JSON, as in a faust table with the JSON serializer.
   still named, until no article that names it is left in the window.
 - ``o:<cluster_id>|<source>``: ``[members, independent members]`` of one source in
   one cluster, so that distinct-source counts stay exact as members come and go.
-- ``t:<term>``: the latest clusters (ids) holding a term: the candidate index.
+- ``t:<term>``: the latest clusters (ids) holding a term: the candidate index. It
+  may also hold ids of clusters dropped since, which name no record (``forget``).
 - ``x:<digest>``: ``[cluster_id]``, the latest cluster holding a claim of exactly this
   text (case and spacing aside): where a word-for-word copy goes.
 - ``p:<article_id>``: the profiles of the article's claims: whether a claim is

@@ -407,6 +407,50 @@ def test_claims_past_the_window_are_not_joined_then_forgotten(
     assert desk.corroborator.expire(now=now) == 0
 
 
+def test_a_forgotten_cluster_left_in_posting_lists_changes_no_decision(
+    desk: Desk, article_factory: ArticleFactory
+) -> None:
+    """Forgetting leaves a dropped cluster's id in the posting lists it shares with
+    a live cluster instead of rewriting them; lookups pass over it, so the next
+    decisions are those of a window that never held it, and a list goes once no
+    cluster in it is left."""
+    text, *entities = UNRELATED[0]
+    desk(article_factory("gone", claim(CAPTURE, quantities=(two_soldiers(),))))
+    now = T0 + timedelta(hours=SETTINGS.window_hours + 1)
+    exchange = article_factory(
+        "exchange", claim(text, entities=tuple(entities)), published_at=now
+    )
+    desk(exchange, seen_at=now)
+    (gone,) = desk.state["a:gone"]["clusters"]
+    shared = [k for k in desk.state if k.startswith("t:") and gone in desk.state[k]]
+    assert desk.corroborator.expire(now=now) == 1
+    assert f"k:{gone}" not in desk.state
+    left = [k for k in shared if gone in desk.state.get(k, [])]
+    assert left  # the lists it shared with the live cluster were not rewritten
+    assert all(len(desk.state[k]) > 1 for k in left)
+
+    fresh = Desk()
+    fresh(exchange, seen_at=now)
+    for name, item in [("copy", CAPTURE), ("paraphrase", PARAPHRASES[0])]:
+        later = article_factory(
+            name, claim(item, quantities=(two_soldiers(),)), published_at=now
+        )
+        assert desk(later, seen_at=now) == fresh(later, seen_at=now)
+
+    end = now + timedelta(hours=SETTINGS.window_hours + 1)
+    other, *entities = UNRELATED[1]
+    desk(
+        article_factory(
+            "other", claim(other, entities=tuple(entities)), published_at=end
+        ),
+        seen_at=end,
+    )
+    assert desk.corroborator.expire(now=end) == 3
+    lists = [k for k in desk.state if k.startswith("t:")]
+    assert not set(lists) & set(shared)
+    assert all(all(f"k:{c}" in desk.state for c in desk.state[k]) for k in lists)
+
+
 def test_a_cluster_outlives_its_first_member(
     desk: Desk, article_factory: ArticleFactory
 ) -> None:
