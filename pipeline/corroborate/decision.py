@@ -104,6 +104,7 @@ class Decision:
         self.assigned: list[list[str]] = []
         self.changed: dict[str, ClusterRecord] = {}  # joined or founded, in order
         self._loaded: dict[str, ClusterRecord | None] = {}
+        self._absent: set[str] = set()  # ids read that have no record
         self.comparisons: list[FigureComparison] = []
         self.figures: list[str] = []
         self.independent: list[str] = []  # claim ids that count as independent
@@ -410,14 +411,17 @@ class Decision:
 
     def _named(self, cluster_id: str) -> bool:
         """Whether the id has a record, live or not: a posting list may still
-        hold the id of a cluster forgotten since (``forget._leave``)."""
-        return cluster_id in self.changed or cluster_key(cluster_id) in self._state
+        hold the id of a cluster forgotten since (``forget._leave``). Read once,
+        with the record itself."""
+        return self._record(cluster_id) is not None or cluster_id not in self._absent
 
     def _record(self, cluster_id: str) -> ClusterRecord | None:
         if cluster_id in self.changed:
             return self.changed[cluster_id]
         if cluster_id not in self._loaded:
             stored: ClusterRecord | None = self._state.get(cluster_key(cluster_id))
+            if stored is None:
+                self._absent.add(cluster_id)
             live = stored is not None and (
                 "merged_into" in stored or stored["updated"] >= self._oldest
             )

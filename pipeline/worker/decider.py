@@ -75,6 +75,16 @@ class _TrackedTable(faust.Table[str, Any]):
         self.sends.add(sent)
         return sent
 
+    def get(self, key: str, default: Any = None) -> Any:
+        """The value of ``key``, read once. faust's lookup asks its store whether
+        it holds the key and then reads it: two RocksDB reads for every hit, a
+        twentieth of a worker's main thread on distinct news."""
+        self.on_key_get(key)
+        try:
+            return self.data[key]
+        except KeyError:
+            return default
+
     def items_from(self, key: str) -> Iterator[tuple[str, Any]]:
         """The items from ``key`` on, in key order (``pipeline.state.Seekable``).
         On RocksDB the walk seeks to ``key`` instead of stepping over the keys and
