@@ -85,6 +85,7 @@ bench: install ## print every benchmark figure; write docs/benchmarks/ (tables, 
 	$(BIN)/python bench/compression.py
 	$(BIN)/python bench/expiry_scan.py
 	$(BIN)/python bench/corroborate_cpu.py
+	$(BIN)/python bench/sliding_window.py
 	$(BIN)/python bench/serve.py
 
 clean: ## remove the venv and local state (not the broker's jar cache)
