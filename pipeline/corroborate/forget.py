@@ -12,15 +12,15 @@ of them than the decisions did.
 
 A dropped cluster's id stays in the posting lists of its terms (``_leave``): the
 lookups skip an id with no record, newer posts push it off the end of a full list,
-and a list goes once no cluster it holds is left. Rewriting each list without it
-was most of forgetting's writes: on distinct news in a one-minute window, about 106
-lists per forgotten article, most of them still holding a live cluster.
+and a list goes once no cluster it holds is still posted there. Rewriting each
+list without it was most of forgetting's writes: on distinct news in a one-minute
+window, about 106 lists per forgotten article, most still holding a live cluster.
 """
 
 from __future__ import annotations
 
 from pipeline.corroborate import stories
-from pipeline.corroborate.decision import loaded_cluster
+from pipeline.corroborate.decision import TERMS_KEPT, loaded_cluster
 from pipeline.corroborate.records import (
     ArticleRecord,
     ClusterRecord,
@@ -147,15 +147,26 @@ class Forgetter:
 
     def _leave(self, key: str, cluster_id: str) -> None:
         """The cluster, about to be dropped, leaves the posting list ``key``: the
-        list goes when no other cluster it holds has a record, and is otherwise
-        left as it is, the id in it now naming no cluster. The newest holders are
-        looked at first: the one posted last is nearly always still there."""
+        list goes when no other cluster it holds is still posted there, and is
+        otherwise left as it is, the id in it now naming no cluster. The newest
+        holders are looked at first: the one posted last is nearly always still
+        there."""
         held: list[str] = self._state.get(key) or []
         if cluster_id not in held:
             return
         others = (h for h in reversed(held) if h != cluster_id)
-        if not any(cluster_key(other) in self._state for other in others):
+        if not any(self._posted(other, key) for other in others):
             self._state.pop(key, None)
+
+    def _posted(self, cluster_id: str, key: str) -> bool:
+        """Whether the cluster has a record that remembers being posted under
+        ``key``. An id left in a list may name a cluster founded since under the
+        same id (the same text) and never posted there; one whose record forgot
+        its oldest terms (``TERMS_KEPT``) counts as posted."""
+        stored: ClusterRecord | None = self._state.get(cluster_key(cluster_id))
+        if stored is None:
+            return False
+        return key in stored["terms"] or len(stored["terms"]) >= TERMS_KEPT
 
     def _unpost(self, key: str, figure: str) -> None:
         held = self._state.get(key) or []

@@ -451,6 +451,35 @@ def test_a_forgotten_cluster_left_in_posting_lists_changes_no_decision(
     assert all(all(f"k:{c}" in desk.state for c in desk.state[k]) for k in lists)
 
 
+def test_a_list_goes_when_an_id_left_in_it_names_a_cluster_never_posted_there(
+    desk: Desk, article_factory: ArticleFactory
+) -> None:
+    """A copy of a forgotten cluster's founding text founds a cluster under the
+    same id, without the terms its paraphrases had posted it under: a list left
+    holding that id goes with the last cluster really posted there."""
+    window = timedelta(hours=SETTINGS.window_hours)
+    other, *entities = UNRELATED[1]
+    soldiers = (two_soldiers(),)
+
+    def at(name: str, when: datetime, *claims: Claim) -> Corroboration:
+        return desk(article_factory(name, *claims, published_at=when), seen_at=when)
+
+    at("one", T0, claim(CAPTURE, quantities=soldiers))
+    at("two", T0 + timedelta(hours=1), claim(PARAPHRASES[0], quantities=soldiers))
+    shelled = "Ukrainian forces have shelled a bridge in the Belgorod region."
+    at("three", T0 + timedelta(hours=2), claim(shelled, entities=(UKRAINE,)))
+    assert len(desk.state["t:forc"]) == 2  # the capture's cluster, and the shelling's
+    late = T0 + window + timedelta(hours=1.5)
+    at("tick", late, claim(other, entities=tuple(entities)))
+    assert desk.corroborator.expire(now=late) == 2  # the capture's cluster goes
+    assert len(desk.state["t:forc"]) == 2  # left as it is: the shelling is there
+    at("again", late, claim(CAPTURE, quantities=soldiers))  # the same id, anew
+    later = T0 + window + timedelta(hours=2.5)
+    at("tock", later, claim(other, entities=tuple(entities)))
+    assert desk.corroborator.expire(now=later) == 1  # the shelling goes
+    assert "t:forc" not in desk.state
+
+
 def test_a_cluster_outlives_its_first_member(
     desk: Desk, article_factory: ArticleFactory
 ) -> None:
