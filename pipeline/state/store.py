@@ -30,13 +30,8 @@ def items_from(store: Store, key: str | None) -> Iterable[tuple[str, Any]]:
         return store.items()
     if isinstance(store, Seekable):
         return store.items_from(key)
-    return skip_below(store.items(), key)
-
-
-def skip_below(items: Iterable[tuple[str, Any]], key: str) -> Iterator[tuple[str, Any]]:
-    """``items``, in key order, from the first key not below ``key``: what a store
-    that cannot seek does instead, stepping over the keys before it."""
-    return dropwhile(lambda item: item[0] < key, items)
+    # A store that cannot seek steps over the keys before it.
+    return dropwhile(lambda item: item[0] < key, store.items())
 
 
 class OrderedKeys(MutableMapping[str, Any]):
