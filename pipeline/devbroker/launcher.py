@@ -23,6 +23,7 @@ from pipeline.devbroker.storage import (
     HOST,
     BrokerPaths,
     BrokerTls,
+    Quorum,
     advertised_address,
     broker_paths,
     check_scram_users,
@@ -191,6 +192,28 @@ def launch(
     progress: Progress,
 ) -> int:
     """Prepare the data dir, spawn the broker and wait for it; its pid."""
+    pid = spawn_node(config, paths, users, tls=tls, progress=progress)
+    try:
+        wait_until_ready(config, paths, pid)
+    except BrokerError:
+        abandon(paths, pid)
+        raise
+    return pid
+
+
+def spawn_node(
+    config: LocalBrokerSettings,
+    paths: BrokerPaths,
+    users: Mapping[str, str],
+    *,
+    tls: BrokerTls | None = None,
+    quorum: Quorum | None = None,
+    cluster_id: str | None = None,
+    progress: Progress,
+) -> int:
+    """Prepare the data dir (config, formatted storage) and spawn the broker without
+    waiting for it; its pid. A node of a cluster gets its ``quorum`` and the
+    cluster's id; a single node keeps an id of its own."""
     java = require_tool("java")
     heap_bytes(config.heap)
     paths.data_dir.mkdir(parents=True, exist_ok=True)
@@ -199,23 +222,26 @@ def launch(
     libs = resolve_jars(config, progress=progress)
     write_properties(
         paths,
-        render_server_properties(config, paths.log_dirs, with_sasl=with_sasl, tls=tls),
+        render_server_properties(
+            config, paths.log_dirs, with_sasl=with_sasl, tls=tls, quorum=quorum
+        ),
     )
-    cluster_id = ensure_cluster_id(paths)
+    if cluster_id is None:
+        cluster_id = ensure_cluster_id(paths)
+    else:
+        paths.cluster_id.write_text(cluster_id + "\n")
     format_storage(
         java, libs, paths, cluster_id=cluster_id, scram_users=users, progress=progress
     )
     progress(f"Starting Apache Kafka on {bootstrap_address(config)}")
-    pid = spawn_broker(java, libs, paths, heap=config.heap)
-    try:
-        wait_until_ready(config, paths, pid)
-    except BrokerError:
-        # A broker that never became ready is not left behind half-started.
-        if process_alive(pid):
-            terminate_broker(pid, timeout_s=10.0)
-        paths.pid_file.unlink(missing_ok=True)
-        raise
-    return pid
+    return spawn_broker(java, libs, paths, heap=config.heap)
+
+
+def abandon(paths: BrokerPaths, pid: int) -> None:
+    """Stop a broker that never became ready: it is not left behind half-started."""
+    if process_alive(pid):
+        terminate_broker(pid, timeout_s=10.0)
+    paths.pid_file.unlink(missing_ok=True)
 
 
 def write_properties(paths: BrokerPaths, text: str) -> None:

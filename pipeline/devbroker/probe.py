@@ -44,14 +44,19 @@ async def fetch_broker_count(bootstrap: str, *, timeout_s: float) -> int:
 
 def metadata_answers(bootstrap: str, *, timeout_s: float = 5.0) -> bool:
     """Whether the broker at `bootstrap` answers a metadata request, naming itself."""
+    return broker_count(bootstrap, timeout_s=timeout_s) > 0
+
+
+def broker_count(bootstrap: str, *, timeout_s: float = 5.0) -> int:
+    """How many live brokers a metadata request to `bootstrap` reports; 0 when
+    nothing answers there."""
     with aiokafka_silenced():
         try:
-            count = asyncio.run(
+            return asyncio.run(
                 asyncio.wait_for(
                     fetch_broker_count(bootstrap, timeout_s=timeout_s), timeout_s
                 )
             )
         except (KafkaError, OSError):
             # OSError covers refused connections and, since 3.11, asyncio timeouts.
-            return False
-    return count > 0
+            return 0

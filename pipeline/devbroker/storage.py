@@ -113,14 +113,49 @@ def client_listeners(
     return listeners
 
 
+@dataclass(frozen=True)
+class Quorum:
+    """A node's place among the combined broker-controller nodes of a local cluster:
+    its id (1-based) and the controller port of every node, in id order."""
+
+    node_id: int
+    controller_ports: tuple[int, ...]
+
+    @property
+    def voters(self) -> str:
+        """controller.quorum.voters: every node votes for the metadata leader."""
+        return ",".join(
+            f"{node}@{HOST}:{port}"
+            for node, port in enumerate(self.controller_ports, start=1)
+        )
+
+    @property
+    def replicas(self) -> int:
+        """Copies of each internal topic's partitions: three at most, as is usual."""
+        return min(3, len(self.controller_ports))
+
+    @property
+    def min_insync(self) -> int:
+        """Copies a write must reach: all but one, so one node may be down."""
+        return max(1, self.replicas - 1)
+
+
+def single_node(config: LocalBrokerSettings) -> Quorum:
+    """The quorum of a one-node broker: itself."""
+    return Quorum(node_id=1, controller_ports=(controller_port(config),))
+
+
 def render_server_properties(
     config: LocalBrokerSettings,
     log_dirs: Path,
     *,
     with_sasl: bool = False,
     tls: BrokerTls | None = None,
+    quorum: Quorum | None = None,
 ) -> str:
-    """server.properties of a single-node KRaft broker that listens on loopback only."""
+    """server.properties of a KRaft broker and controller that listens on loopback
+    only: a single node, or one node of a local cluster (``quorum``)."""
+    quorum = quorum or single_node(config)
     cport = controller_port(config)
     clients = client_listeners(config, with_sasl=with_sasl, with_tls=tls is not None)
     advertised = [f"{name}://{HOST}:{port}" for name, port in clients.items()]
@@ -129,8 +164,8 @@ def render_server_properties(
     lines = [
         "# Written by newsline on every `broker start`; edits here are overwritten.",
         "process.roles=broker,controller",
-        "node.id=1",
-        f"controller.quorum.voters=1@{HOST}:{cport}",
+        f"node.id={quorum.node_id}",
+        f"controller.quorum.voters={quorum.voters}",
         f"listeners={','.join(listeners)}",
         f"advertised.listeners={','.join(advertised)}",
         "inter.broker.listener.name=PLAINTEXT",
@@ -139,10 +174,14 @@ def render_server_properties(
         f"log.dirs={log_dirs}",
         "num.partitions=4",
         "auto.create.topics.enable=true",
-        "offsets.topic.replication.factor=1",
+        f"offsets.topic.replication.factor={quorum.replicas}",
         "offsets.topic.num.partitions=1",
-        "transaction.state.log.replication.factor=1",
-        "transaction.state.log.min.isr=1",
+        f"transaction.state.log.replication.factor={quorum.replicas}",
+        f"transaction.state.log.min.isr={quorum.min_insync}",
+        # Topics created without their own settings (faust's internal ones) are
+        # replicated like the cluster's internal topics.
+        f"default.replication.factor={quorum.replicas}",
+        f"min.insync.replicas={quorum.min_insync}",
         "group.initial.rebalance.delay.ms=0",
         f"log.cleaner.dedupe.buffer.size={DEDUPE_BUFFER_BYTES}",
         f"message.max.bytes={MAX_MESSAGE_BYTES}",

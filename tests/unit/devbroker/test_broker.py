@@ -114,6 +114,10 @@ def test_server_properties_single_node_on_loopback(tmp_path: Path) -> None:
     assert props["message.max.bytes"] == str(64 * 1024 * 1024)
     assert props["replica.fetch.max.bytes"] == str(64 * 1024 * 1024)
     assert "sasl.enabled.mechanisms" not in props
+    assert props["node.id"] == "1"
+    assert props["default.replication.factor"] == "1"
+    assert props["offsets.topic.replication.factor"] == "1"
+    assert props["min.insync.replicas"] == "1"
 
 
 def test_server_properties_explicit_controller_port(tmp_path: Path) -> None:
