@@ -241,7 +241,8 @@ class ServeSettings(BaseModel):
 
 
 class LocalBrokerSettings(BaseModel):
-    """The single-node Apache Kafka that ``newsline broker start`` runs (KRaft mode)."""
+    """The local Apache Kafka that ``newsline broker start`` runs (KRaft mode): one
+    node by default, or a cluster of `nodes` combined broker-controller nodes."""
 
     model_config = ConfigDict(frozen=True)
 
@@ -262,6 +263,16 @@ class LocalBrokerSettings(BaseModel):
     )
     heap: str = Field(default="512m", description="Java heap (-Xmx) of the broker.")
     start_timeout_s: float = Field(default=90.0, gt=0)
+    nodes: int = Field(
+        default=1,
+        ge=1,
+        le=9,
+        description=(
+            "Nodes of the local cluster, each a broker and a KRaft controller, on "
+            "the ports after `port` two by two (3: a cluster that survives one "
+            "node down); kept in the data dir when first started."
+        ),
+    )
 
 
 class Settings(BaseSettings):
@@ -304,7 +315,22 @@ class Settings(BaseSettings):
         default="", description="Prepended to every topic name, e.g. 'staging.'."
     )
     topic_partitions: int = Field(default=4, gt=0)
-    topic_replication_factor: int = Field(default=1, gt=0)
+    topic_replication_factor: int | None = Field(
+        default=None,
+        gt=0,
+        description=(
+            "Copies of each partition of the topics newsline creates; unset: 3 when "
+            "three or more brokers are up, else 1."
+        ),
+    )
+    topic_min_insync_replicas: int | None = Field(
+        default=None,
+        gt=0,
+        description=(
+            "Copies a write must reach before it counts (acks=all); unset: 2 with "
+            "three or more replicas, else 1."
+        ),
+    )
     data_dir: Path = Field(
         default=Path("var/newsline"), description="Worker state (RocksDB tables)."
     )

@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import ssl
 from contextlib import suppress
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from aiokafka import AIOKafkaConsumer, TopicPartition
@@ -343,24 +344,83 @@ def _network_failure(
     return f"the broker at {address} failed: {error}"
 
 
+#: Brokers up from which the topics newsline creates get three replicas, so that
+#: one broker can fail, and a second be restarted, without losing a write.
+CLUSTER_BROKERS = 3
+
+
+@dataclass(frozen=True)
+class Durability:
+    """How the topics newsline creates are replicated (see ``durability``)."""
+
+    replication_factor: int
+    min_insync_replicas: int
+
+
+def durability(settings: Settings, brokers: int) -> Durability:
+    """The settings' replication, or what ``brokers`` up call for: three copies,
+    two of which must have a write (acks=all), on a cluster of three or more; one
+    copy on a smaller one. Raises KafkaAccessError for settings the cluster cannot
+    honour, which would otherwise fail every topic creation or every write."""
+    replicas = settings.topic_replication_factor or (
+        3 if brokers >= CLUSTER_BROKERS else 1
+    )
+    insync = settings.topic_min_insync_replicas or (2 if replicas >= 3 else 1)
+    if replicas > brokers:
+        raise KafkaAccessError(
+            f"NEWSLINE_TOPIC_REPLICATION_FACTOR is {replicas}, but the cluster has "
+            f"{brokers} broker(s) up: start the others, or lower it"
+        )
+    if insync > replicas:
+        raise KafkaAccessError(
+            f"NEWSLINE_TOPIC_MIN_INSYNC_REPLICAS is {insync}, above the {replicas} "
+            "replica(s) of each partition: every write would be refused"
+        )
+    return Durability(replicas, insync)
+
+
+async def cluster_durability(settings: Settings) -> Durability:
+    """``durability`` for the brokers the cluster reports up now."""
+    admin = AIOKafkaAdminClient(**aiokafka_options(settings))
+    await admin.start()
+    try:
+        return durability(settings, len((await admin.describe_cluster())["brokers"]))
+    finally:
+        await admin.close()
+
+
+async def with_durability(settings: Settings) -> Settings:
+    """The settings with the replication the cluster calls for written in, so
+    that the worker's own topics (faust's changelogs) get it too."""
+    found = await cluster_durability(settings)
+    return settings.model_copy(
+        update={
+            "topic_replication_factor": found.replication_factor,
+            "topic_min_insync_replicas": found.min_insync_replicas,
+        }
+    )
+
+
 async def ensure_topics(settings: Settings) -> list[str]:
     """Create the pipeline's topics that do not exist yet; returns the ones created.
 
     Created here rather than by broker auto-creation so that they get the configured
-    partition count, compaction and record size limit (``topic_configs``), whichever
-    client touches them first. A topic that exists already keeps its configuration.
+    partition count, replication (``durability``), compaction and record size limit
+    (``topic_configs``), whichever client touches them first. A topic that exists
+    already keeps its configuration.
     """
     check_topic_names(settings)
     admin = AIOKafkaAdminClient(**aiokafka_options(settings))
     await admin.start()
     try:
+        found = durability(settings, len((await admin.describe_cluster())["brokers"]))
         existing = set(await admin.list_topics())
         missing = [
             NewTopic(
                 topic_name(settings, spec),
                 num_partitions=partition_count(settings, spec),
-                replication_factor=settings.topic_replication_factor,
-                topic_configs=topic_configs(spec),
+                replication_factor=found.replication_factor,
+                topic_configs=topic_configs(spec, found),
             )
             for spec in ALL
             if topic_name(settings, spec) not in existing
@@ -384,14 +444,19 @@ async def existing_topics(settings: Settings) -> set[str]:
         await admin.close()
 
 
-def topic_configs(spec: TopicSpec) -> dict[str, str]:
+def topic_configs(spec: TopicSpec, found: Durability) -> dict[str, str]:
     """A pipeline topic's settings on the cluster.
 
     ``max.message.bytes`` is set per topic so that the limits hold on any cluster,
-    whatever its brokers' default (1 MB unless raised), the local broker included.
+    whatever its brokers' default (1 MB unless raised), the local broker included;
+    ``min.insync.replicas`` so that a write is acknowledged only once that many
+    copies have it, whatever the brokers' default.
     """
     limit = MAX_INPUT_RECORD_BYTES if spec == RAW else MAX_RECORD_BYTES
-    configs = {"max.message.bytes": str(limit)}
+    configs = {
+        "max.message.bytes": str(limit),
+        "min.insync.replicas": str(found.min_insync_replicas),
+    }
     if spec.compacted:
         configs["cleanup.policy"] = "compact"
     return configs

@@ -37,10 +37,12 @@ class ReplayReport:
 
 
 def make_producer(settings: Settings) -> AIOKafkaProducer:
-    """A producer that waits for all in-sync replicas, batching for throughput."""
+    """A producer that waits for all in-sync replicas, batching for throughput;
+    idempotent, so a batch sent again after a leader failover is written once."""
     return AIOKafkaProducer(
         **aiokafka_options(settings),
         acks="all",
+        enable_idempotence=True,
         linger_ms=5,
         max_request_size=MAX_RECORD_BYTES,
     )

@@ -29,7 +29,7 @@ committed offset has been acknowledged.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import faust
@@ -107,12 +107,23 @@ class AtLeastOnceConsumer(faust_aiokafka.Consumer):
         return offset
 
 
+class IdempotentProducer(faust_aiokafka.Producer):
+    """faust's producer with idempotence on, as Kafka's own clients have by
+    default: a batch the producer sends again after a lost acknowledgement (a
+    partition leader that failed over) is written once, in order, not twice."""
+
+    def _settings_extra(self) -> Mapping[str, Any]:
+        extra: Mapping[str, Any] = super()._settings_extra()
+        return {**extra, "acks": "all", "enable_idempotence": True}
+
+
 class _Transport(faust_aiokafka.Transport):
     Consumer = AtLeastOnceConsumer
+    Producer = IdempotentProducer
 
 
 class NewslineApp(faust.App):
-    """The faust app, with the at-least-once consumer."""
+    """The faust app, with the at-least-once consumer and the idempotent producer."""
 
     def _new_transport(self) -> Any:
         return _Transport(self.conf.broker_consumer, self)

@@ -29,7 +29,7 @@ import os
 import shutil
 from pathlib import Path
 
-from pipeline.clients.kafka import check_access, ensure_topics
+from pipeline.clients.kafka import check_access, ensure_topics, with_durability
 from pipeline.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -45,6 +45,12 @@ def run_worker(settings: Settings) -> None:
     loop = asyncio.new_event_loop()
     asyncio.set_event_loop(loop)
     loop.run_until_complete(check_access(settings))
+    settings = loop.run_until_complete(with_durability(settings))
+    log.info(
+        "topics get %d replica(s), writes wait for %d",
+        settings.topic_replication_factor,
+        settings.topic_min_insync_replicas,
+    )
     loop.run_until_complete(ensure_topics(settings))
 
     import faust

@@ -42,7 +42,8 @@ def create_app(settings: Settings) -> faust.App:
         store="rocksdb://",
         datadir=str(settings.data_dir),
         topic_partitions=settings.topic_partitions,
-        topic_replication_factor=settings.topic_replication_factor,
+        # Resolved from the cluster before the app is made (with_durability).
+        topic_replication_factor=settings.topic_replication_factor or 1,
         key_serializer="raw",
         value_serializer="raw",
         autodiscover=False,
