@@ -12,6 +12,7 @@ from typing import TypeVar
 
 from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
+from aiokafka.errors import KafkaError
 from pydantic import BaseModel
 
 from pipeline.clients.kafka import aiokafka_options, reader
@@ -125,16 +126,24 @@ async def output_offsets(settings: Settings) -> Offsets:
 async def output_partitions(
     settings: Settings, *, timeout_s: float = 30.0
 ) -> list[TopicPartition]:
-    """Every partition of the output topics, waiting for topics just created."""
+    """Every partition of the output topics, waiting for topics just created and
+    for a cluster with a broker down (the admin client asks a random one, and
+    does not try another)."""
     names = [topic_name(settings, spec) for spec in OUTPUTS]
     admin = AIOKafkaAdminClient(**aiokafka_options(settings))
     await admin.start()
     try:
         deadline = time.monotonic() + timeout_s
         while True:
+            try:
+                described = await admin.describe_topics(names)
+            except KafkaError as error:
+                if not error.retriable or time.monotonic() > deadline:
+                    raise
+                described = []
             found = [
                 TopicPartition(topic["topic"], partition["partition"])
-                for topic in await admin.describe_topics(names)
+                for topic in described
                 if topic["error_code"] == 0
                 for partition in topic["partitions"]
             ]

@@ -20,6 +20,8 @@ import pytest
 from bench.measure import free_port
 from pipeline.cli.supervise import WorkerProcess
 from pipeline.settings import Settings
+from tests.integration.outcomes import Reference, reference_of
+from tests.integration.streams import FAULT_RUN, Stream, write_stream
 
 CP_KAFKA_IMAGE = "confluentinc/cp-kafka:7.9.0"
 
@@ -137,3 +139,15 @@ def worker(
     worker_factory: Callable[[Settings], WorkerProcess], settings: Settings
 ) -> WorkerProcess:
     return worker_factory(settings)
+
+
+@pytest.fixture(scope="session")
+def stream(tmp_path_factory: pytest.TempPathFactory) -> Stream:
+    """The fault runs' stream: real sentences, designed copies and bad records."""
+    return write_stream(tmp_path_factory.mktemp("stream") / "stream.jsonl", FAULT_RUN)
+
+
+@pytest.fixture(scope="session")
+def reference(stream: Stream, tmp_path_factory: pytest.TempPathFactory) -> Reference:
+    """What ``newsline extract`` makes of ``stream``: the runs' expected records."""
+    return reference_of(stream.path, tmp_path_factory.mktemp("reference"))

@@ -33,6 +33,8 @@ SEEDS = Path(__file__).resolve().parents[2] / "seeds"
 SOURCES = ("wire", "daily", "herald", "post", "times", "gazette", "tribune")
 _START = datetime(2026, 3, 1, 6, 0, tzinfo=UTC)
 _SENTENCES_PER_ARTICLE = 4
+#: Articles in a fault run's stream (the ``stream`` fixture).
+FAULT_RUN = 2_000
 
 
 @dataclass(frozen=True)

@@ -37,28 +37,17 @@ from tests.integration.outcomes import (
     assert_order_free,
     assert_same_as_reference,
     mark,
-    reference_of,
     until_outcomes,
 )
+from tests.integration.streams import FAULT_RUN as COUNT
 from tests.integration.streams import Stream, write_stream
 
-COUNT = 2_000
 BURST = 5_000
 
 # Each run streams thousands of articles through a worker on two cores.
 pytestmark = [pytest.mark.faults, pytest.mark.timeout(900)]
 
 Workers = Callable[[Settings], WorkerProcess]
-
-
-@pytest.fixture(scope="module")
-def stream(tmp_path_factory: pytest.TempPathFactory) -> Stream:
-    return write_stream(tmp_path_factory.mktemp("stream") / "stream.jsonl", COUNT)
-
-
-@pytest.fixture(scope="module")
-def reference(stream: Stream, tmp_path_factory: pytest.TempPathFactory) -> Reference:
-    return reference_of(stream.path, tmp_path_factory.mktemp("reference"))
 
 
 # --- the faults -------------------------------------------------------------------
