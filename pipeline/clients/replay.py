@@ -10,11 +10,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from aiokafka import AIOKafkaProducer
+from aiokafka.errors import KafkaError
 from tqdm import tqdm
 
 from pipeline.clients.corpus import SourceRecord, read_corpus
 from pipeline.clients.kafka import (
     MAX_RECORD_BYTES,
+    KafkaAccessError,
     aiokafka_options,
     check_access,
     ensure_topics,
@@ -36,6 +38,12 @@ class ReplayReport:
     records: list[Sent] = field(default_factory=list)
 
 
+#: How long a record may wait for the brokers to acknowledge it: a cluster that
+#: has lost its quorum or its in-sync replicas for a while delays a replay rather
+#: than failing it (aiokafka's default is 40 s).
+DELIVERY_TIMEOUT_S = 300.0
+
+
 def make_producer(settings: Settings) -> AIOKafkaProducer:
     """A producer that waits for all in-sync replicas, batching for throughput;
     idempotent, so a batch sent again after a leader failover is written once."""
@@ -43,6 +51,7 @@ def make_producer(settings: Settings) -> AIOKafkaProducer:
         **aiokafka_options(settings),
         acks="all",
         enable_idempotence=True,
+        request_timeout_ms=int(DELIVERY_TIMEOUT_S * 1000),
         linger_ms=5,
         max_request_size=MAX_RECORD_BYTES,
     )
@@ -111,7 +120,14 @@ async def _send_all(
             report.sent += 1
             report.keys.append(record.key)
             bar.update(1)
-        written = await asyncio.gather(*pending)
+        try:
+            written = await asyncio.gather(*pending)
+        except KafkaError as error:
+            raise KafkaAccessError(
+                f"the brokers did not acknowledge every record within "
+                f"{DELIVERY_TIMEOUT_S:.0f} s ({error}); {report.sent} were sent, "
+                "and the ones acknowledged stay on articles.raw"
+            ) from error
     report.records = [
         Sent(key, meta.topic, meta.partition, meta.offset)
         for key, meta in zip(report.keys, written, strict=True)
