@@ -41,6 +41,7 @@ from aiokafka.admin import AIOKafkaAdminClient
 from aiokafka.errors import KafkaError
 
 from bench.measure import free_port
+from pipeline.cli import main
 from pipeline.cli.supervise import WorkerProcess
 from pipeline.clients.kafka import aiokafka_options
 from pipeline.clients.replay import replay
@@ -103,6 +104,37 @@ async def cluster(cluster_config: LocalBrokerSettings) -> ClusterInfo:
         return await asyncio.to_thread(start_cluster, cluster_config)
     except BrokerError as error:
         pytest.fail(f"the three-node cluster did not start: {error}")
+
+
+def test_the_cluster_from_the_command_line(
+    cluster_config: LocalBrokerSettings, capsys: pytest.CaptureFixture[str]
+) -> None:
+    where = ["--data-dir", str(cluster_config.data_dir)]
+    port = cluster_config.port
+
+    assert main(["broker", "start", "--nodes", "3", "--port", str(port), *where]) == 0
+    bootstrap = capsys.readouterr().out.strip()
+    assert bootstrap == ",".join(f"127.0.0.1:{port + 2 * n}" for n in range(3))
+
+    # The data dir keeps the size and ports: no flags needed from here on.
+    code, lines = _status(capsys, where)
+    assert code == 0
+    assert [line.split()[:2] for line in lines] == [
+        ["node", "1"],
+        ["node", "2"],
+        ["node", "3"],
+    ]
+    assert all(line.endswith(" up") for line in lines), lines
+
+    assert main(["broker", "stop", "--node", "3", *where]) == 0
+    code, lines = _status(capsys, where)
+    assert code == 1
+    assert lines[2].startswith(f"node 3  127.0.0.1:{port + 4}  pid -  down"), lines
+    assert [line.endswith(" up") for line in lines] == [True, True, False], lines
+
+    assert main(["broker", "start", "--node", "3", *where]) == 0
+    assert capsys.readouterr().out.strip() == bootstrap
+    assert _status(capsys, where)[0] == 0
 
 
 async def test_leaders_killed_majority_stopped_state_lost(
@@ -199,6 +231,14 @@ async def test_worker_holding_the_deciders_killed(
 
 
 # --- helpers ----------------------------------------------------------------------
+
+
+def _status(
+    capsys: pytest.CaptureFixture[str], where: list[str]
+) -> tuple[int, list[str]]:
+    capsys.readouterr()
+    code = main(["broker", "status", *where])
+    return code, capsys.readouterr().out.strip().splitlines()
 
 
 def _free_port_run(length: int) -> int:
