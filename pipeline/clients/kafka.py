@@ -12,11 +12,13 @@ from __future__ import annotations
 
 import asyncio
 import ssl
+import time
+from collections.abc import Collection, Mapping
 from contextlib import suppress
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from aiokafka import AIOKafkaConsumer, TopicPartition
+from aiokafka import AIOKafkaClient, AIOKafkaConsumer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.conn import collect_hosts, create_conn
 from aiokafka.errors import (
@@ -429,9 +431,83 @@ async def ensure_topics(settings: Settings) -> list[str]:
             # Another client may create them between our list and our create.
             with suppress(TopicAlreadyExistsError):
                 await admin.create_topics(missing)
-        return [t.name for t in missing]
     finally:
         await admin.close()
+    created = [t.name for t in missing]
+    await known_everywhere(settings, created)
+    return created
+
+
+async def ensure_changelogs(settings: Settings, changelogs: Mapping[str, int]) -> None:
+    """Create the worker's changelog topics (name: partitions) before faust starts,
+    compacted and replicated like the pipeline's, and wait until every broker
+    knows them. faust would create them itself while starting, moments before its
+    consumer group assigns partitions; on a cluster the broker it then asks may not
+    know a topic that new yet, and faust leaves that topic out of every assignment
+    until the next rebalance: a table whose changelog is never assigned cannot be
+    written by the worker that takes it over."""
+    found = await cluster_durability(settings)
+    admin = AIOKafkaAdminClient(**aiokafka_options(settings))
+    await admin.start()
+    try:
+        existing = set(await admin.list_topics())
+        missing = [
+            NewTopic(
+                name,
+                num_partitions=partitions,
+                replication_factor=found.replication_factor,
+                topic_configs={
+                    "cleanup.policy": "compact",
+                    "min.insync.replicas": str(found.min_insync_replicas),
+                    "max.message.bytes": str(MAX_RECORD_BYTES),
+                },
+            )
+            for name, partitions in changelogs.items()
+            if name not in existing
+        ]
+        if missing:
+            with suppress(TopicAlreadyExistsError):
+                await admin.create_topics(missing)
+    finally:
+        await admin.close()
+    await known_everywhere(settings, list(changelogs))
+
+
+async def known_everywhere(
+    settings: Settings, names: Collection[str], *, timeout_s: float = 30.0
+) -> None:
+    """Wait until every live broker's metadata has each topic of ``names`` with a
+    leader for each partition. The controller knows a topic it created at once,
+    the other brokers of a cluster a moment later; a client that asks one of
+    those in that moment is told the topic does not exist. Gives up quietly after
+    ``timeout_s``: the clients' own retries take over from there."""
+    if not names:
+        return
+    client = AIOKafkaClient(**aiokafka_options(settings))
+    await client.bootstrap()
+    try:
+        deadline = time.monotonic() + timeout_s
+        while await _unknown_somewhere(client, names) and time.monotonic() < deadline:
+            await asyncio.sleep(0.2)
+    finally:
+        await client.close()
+
+
+async def _unknown_somewhere(client: AIOKafkaClient, names: Collection[str]) -> bool:
+    for broker in client.cluster.brokers():
+        try:
+            response = await client.send(broker.nodeId, MetadataRequest(list(names)))
+        except KafkaError as error:
+            if error.retriable:
+                continue  # a broker going down does not hold the others up
+            raise
+        for topic in response.to_object()["topics"]:
+            partitions = topic["partitions"]
+            if topic["error_code"] != 0 or not partitions:
+                return True
+            if any(partition["leader"] < 0 for partition in partitions):
+                return True
+    return False
 
 
 async def existing_topics(settings: Settings) -> set[str]:

@@ -74,6 +74,13 @@ class _TrackedTable(faust.Table[str, Any]):
         self.sends.add(sent)
         return sent
 
+    def partition_for_key(self, key: Any) -> int | None:
+        """Partition 0: the table has one. faust's partitioner would look the
+        changelog up in the producer's metadata, which lacks a topic the producer
+        never wrote to if the topic was new when the worker started: the worker
+        that takes the table over from a dead one then fails every write."""
+        return 0
+
     def get(self, key: str, default: Any = None) -> Any:
         """The value of ``key``, read once. faust's lookup asks its store whether
         it holds the key and then reads it: two RocksDB reads for every hit, about

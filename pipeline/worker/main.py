@@ -28,9 +28,18 @@ import logging
 import os
 import shutil
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from pipeline.clients.kafka import check_access, ensure_topics, with_durability
+from pipeline.clients.kafka import (
+    check_access,
+    ensure_changelogs,
+    ensure_topics,
+    with_durability,
+)
 from pipeline.settings import Settings
+
+if TYPE_CHECKING:
+    from pipeline.worker.runtime import Runtime
 
 log = logging.getLogger(__name__)
 
@@ -60,6 +69,7 @@ def run_worker(settings: Settings) -> None:
 
     runtime = build_runtime(settings)
     agents.register(runtime)
+    loop.run_until_complete(ensure_changelogs(settings, changelog_topics(runtime)))
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     claim_state(settings.data_dir, Path(runtime.app.conf.tabledir))
     try:
@@ -69,6 +79,15 @@ def run_worker(settings: Settings) -> None:
         if stopped.code in (0, None):
             release_state(settings.data_dir)
         raise
+
+
+def changelog_topics(runtime: Runtime) -> dict[str, int]:
+    """The changelog topic of each of the worker's tables, and its partitions."""
+    partitions = runtime.settings.topic_partitions
+    return {
+        table.changelog_topic.get_topic_name(): table.partitions or partitions
+        for table in runtime.app.tables.values()
+    }
 
 
 def claim_state(data_dir: Path, tables: Path) -> bool:
