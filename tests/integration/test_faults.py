@@ -1,4 +1,4 @@
-"""Faults on a real broker: a killed worker, a broker restart, a rebalance, a burst.
+"""Faults on a real broker: a broker restart, a rebalance, a burst.
 
 Each run replays a stream of 2,000 real-sentence articles with designed exact and
 near copies and bad records (tests/integration/streams.py), and checks DESIGN.md's
@@ -6,10 +6,9 @@ invariants: every article_id ends on articles.enriched or articles.deadletter,
 redelivered copies are identical, and the verdicts are those of a run without the
 fault. With one partition per topic the pipeline decides in file order, as
 ``newsline extract`` does, so its records must equal extract's exactly: the
-broker-restart run checks that. A crashed worker's replacement may decide a record
-after later ones (faust can clear a fetched record at the end of recovery and fetch
-it again later; see pipeline.worker.consumer), so the crash run checks the verdicts
-in the order-free form. A rebalance needs several partitions, and then
+broker-restart run checks that. Killed workers are the kill loops' subject
+(test_kills.py) and the cluster runs' (test_cluster_faults.py). A rebalance needs
+several partitions, and then
 the order in which articles reach the deciders varies from run to run, with or
 without a fault, and so do verdicts at the margin: which of two copies came first,
 which of two similar clusters a claim joins. The rebalance run checks the verdicts
@@ -51,28 +50,6 @@ Workers = Callable[[Settings], WorkerProcess]
 
 
 # --- the faults -------------------------------------------------------------------
-
-
-async def test_worker_killed_mid_stream(
-    settings_factory: Callable[..., Settings],
-    worker_factory: Workers,
-    stream: Stream,
-    reference: Reference,
-) -> None:
-    settings = settings_factory(topic_partitions=1)
-    worker = worker_factory(settings)
-    since = await mark(settings)
-    await replay(settings, [stream.path], show_progress=False)
-    done_at_kill = await until_outcomes(settings, since, COUNT // 3, worker)
-    worker.kill()
-    restarted = worker_factory(settings)
-
-    results = await all_outcomes(settings, since, stream, restarted)
-    assert done_at_kill < COUNT, "the worker finished before it could be killed"
-    # Order-free even on one partition: a crash can change the order of first
-    # decisions (see test_kills and pipeline.worker.consumer).
-    assert_order_free(results, stream, reference)
-    assert restarted.alive()
 
 
 async def test_broker_restart_mid_stream(
