@@ -6,7 +6,7 @@ NEWSLINE := $(BIN)/newsline
 STAMP := $(VENV)/.installed
 
 .DEFAULT_GOAL := help
-.PHONY: help install browser run serve test test-unit test-integration test-faults lint format \
+.PHONY: help install browser run serve test test-unit test-integration test-faults soak lint format \
 	typecheck schemas broker-start broker-stop bench clean
 
 help: ## list the targets
@@ -27,7 +27,7 @@ browser: ## Debian's chromium, for the page's browser test (installed with apt-g
 	  [ "$$(id -u)" = 0 ] || { echo "make browser: run as root, or apt-get install chromium" >&2; exit 1; }; \
 	  apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium; }
 
-broker-start: install ## start the local Apache Kafka broker (127.0.0.1:9092)
+broker-start: install ## start the local Apache Kafka broker (127.0.0.1:9092; NEWSLINE_BROKER__NODES=3: a cluster)
 	$(NEWSLINE) broker start
 
 broker-stop: install ## stop the local broker
@@ -51,6 +51,9 @@ test-integration: install browser ## integration tests against a real broker
 
 test-faults: install ## only the fault runs, kill loops at full length (2,000 articles, 10 kills)
 	NEWSLINE_TEST_KILL_LOOP=long $(BIN)/pytest -m faults tests/integration
+
+soak: install ## 20 minutes at half load on a three-node cluster, a node bounced every 4 minutes
+	$(BIN)/python bench/soak.py
 
 lint: install ## ruff and mypy
 	$(BIN)/ruff check .

@@ -1,5 +1,6 @@
-"""How the benchmarks and the fault tests measure: processes from /proc, quantiles and
-free ports, one copy of each, so that every figure is taken the same way.
+"""How the benchmarks and the fault tests measure: processes from /proc, quantiles,
+free ports and the BBC texts they replay, one copy of each, so that every figure is
+taken the same way.
 
 Standard library only, and no import of another bench module: the bench scripts
 import it as ``measure`` (``python bench/x.py`` puts bench/ on sys.path) and the
@@ -8,8 +9,10 @@ tests as ``bench.measure`` (pytest puts the repository root there).
 
 from __future__ import annotations
 
+import itertools
 import math
 import os
+import random
 import resource
 import socket
 import subprocess
@@ -197,6 +200,51 @@ def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return int(sock.getsockname()[1])
+
+
+def free_port_run(length: int) -> int:
+    """The first of ``length`` consecutive free ports, for a local cluster's nodes
+    (node N on the first + 2(N-1), its controller on the next)."""
+    rng = random.Random()
+    for _ in range(200):
+        base = rng.randrange(20_000, 60_000)
+        if all(_port_free(base + offset) for offset in range(length)):
+            return base
+    raise RuntimeError(f"no {length} consecutive free ports on 127.0.0.1")
+
+
+def _port_free(port: int) -> bool:
+    with socket.socket() as sock:
+        # As a broker's listener does, so that a port in TIME_WAIT counts as free.
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            sock.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+    return True
+
+
+# --- inputs -----------------------------------------------------------------------
+
+BBC = Path(__file__).resolve().parents[2] / "shared" / "corpora" / "bbc-news"
+
+
+def bbc_texts() -> list[Path]:
+    """The BBC News texts (``../shared/corpora/bbc-news``), the five sections in
+    turn, so that every stretch of a paced run gets a mix of them: by section, its
+    last minute would be tech's texts, half as long again as sport's."""
+    sections = [sorted(d.glob("*.txt")) for d in sorted(BBC.iterdir()) if d.is_dir()]
+    return [t for group in itertools.zip_longest(*sections) for t in group if t]
+
+
+def link_numbered(folder: Path, texts: Sequence[Path]) -> Path:
+    """A new folder of links to ``texts`` (the corpus is not copied), numbered
+    because replay reads a folder in name order; a link's name, the article's
+    source, keeps the section and file name."""
+    folder.mkdir(parents=True)
+    for number, text in enumerate(texts):
+        (folder / f"{number:05d}-{text.parent.name}-{text.name}").symlink_to(text)
+    return folder
 
 
 # --- figures -----------------------------------------------------------------------

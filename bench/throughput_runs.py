@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from measure import free_port, quantile
+from measure import bbc_texts, free_port, link_numbered, quantile
 from throughput_profile import Profile
 from throughput_trace import (
     SAMPLE_S,
@@ -38,7 +38,6 @@ ROOT = Path(__file__).resolve().parents[1]
 CORPUS = ROOT.parent / "shared" / "corpora" / "article-extraction-benchmark" / "html"
 #: Distinct news texts (plain text, no publication time), for runs that must not
 #: repeat an article: 2,225 of them.
-BBC = ROOT.parent / "shared" / "corpora" / "bbc-news"
 SEEDS = ROOT / "seeds"
 
 
@@ -433,12 +432,8 @@ BBC_BACKLOG = 400
 
 def bbc_sample(folder: Path, count: int) -> Path:
     """A folder of links to the first ``count`` BBC News texts (all of them if
-    fewer), taken from the five sections in turn (links: the corpus is not
-    copied). The links are numbered, because replay reads a folder in name order:
-    named by section, a paced run would send the sections one after the other, and
-    its last minute would be tech's texts, half as long again as sport's."""
-    sections = [sorted(d.glob("*.txt")) for d in sorted(BBC.iterdir()) if d.is_dir()]
-    texts = [t for group in itertools.zip_longest(*sections) for t in group if t]
+    fewer), taken from the five sections in turn (``measure.bbc_texts``)."""
+    texts = bbc_texts()
     chosen = texts[:count]
     if len(chosen) < count:
         print(
@@ -446,10 +441,7 @@ def bbc_sample(folder: Path, count: int) -> Path:
             f" {len(texts)}, not {count}",
             flush=True,
         )
-    folder.mkdir()
-    for number, text in enumerate(chosen):
-        (folder / f"{number:05d}-{text.parent.name}-{text.name}").symlink_to(text)
-    return folder
+    return link_numbered(folder, chosen)
 
 
 def paced_corpus(tmp: Path, count: int) -> tuple[Path, int]:

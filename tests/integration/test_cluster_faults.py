@@ -27,7 +27,6 @@ from __future__ import annotations
 
 import asyncio
 import os
-import random
 import re
 import shutil
 import signal
@@ -40,7 +39,7 @@ import pytest
 from aiokafka.admin import AIOKafkaAdminClient
 from aiokafka.errors import KafkaError
 
-from bench.measure import free_port
+from bench.measure import free_port, free_port_run
 from pipeline.cli import main
 from pipeline.cli.supervise import WorkerProcess
 from pipeline.clients.kafka import aiokafka_options
@@ -52,7 +51,6 @@ from pipeline.devbroker import (
     start_cluster,
     stop_cluster,
 )
-from pipeline.devbroker.process import port_in_use
 from pipeline.settings import LocalBrokerSettings, Settings
 from pipeline.topics import DEDUPE_LOG, RAW, topic_name
 from tests.integration.outcomes import (
@@ -83,7 +81,7 @@ Workers = Callable[[Settings], WorkerProcess]
 def cluster_config(
     tmp_path_factory: pytest.TempPathFactory,
 ) -> Iterator[LocalBrokerSettings]:
-    base = _free_port_run(2 * NODES)
+    base = free_port_run(2 * NODES)
     config = Settings().broker.model_copy(
         update={
             "data_dir": tmp_path_factory.mktemp("cluster"),
@@ -239,16 +237,6 @@ def _status(
     capsys.readouterr()
     code = main(["broker", "status", *where])
     return code, capsys.readouterr().out.strip().splitlines()
-
-
-def _free_port_run(length: int) -> int:
-    """The first of ``length`` consecutive free ports, for the cluster's nodes."""
-    rng = random.Random()
-    for _ in range(200):
-        base = rng.randrange(20_000, 60_000)
-        if not any(port_in_use(base + offset) for offset in range(length)):
-            return base
-    raise RuntimeError(f"no {length} consecutive free ports")
 
 
 async def _admin(settings: Settings) -> AIOKafkaAdminClient:
