@@ -13,7 +13,7 @@ from __future__ import annotations
 import asyncio
 import ssl
 import time
-from collections.abc import Collection, Mapping
+from collections.abc import Callable, Collection, Mapping
 from contextlib import suppress
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -412,12 +412,9 @@ async def ensure_topics(settings: Settings) -> list[str]:
     already keeps its configuration.
     """
     check_topic_names(settings)
-    admin = AIOKafkaAdminClient(**aiokafka_options(settings))
-    await admin.start()
-    try:
-        found = durability(settings, len((await admin.describe_cluster())["brokers"]))
-        existing = set(await admin.list_topics())
-        missing = [
+    return await _create_missing(
+        settings,
+        lambda found: [
             NewTopic(
                 topic_name(settings, spec),
                 num_partitions=partition_count(settings, spec),
@@ -425,33 +422,21 @@ async def ensure_topics(settings: Settings) -> list[str]:
                 topic_configs=topic_configs(spec, found),
             )
             for spec in ALL
-            if topic_name(settings, spec) not in existing
-        ]
-        if missing:
-            # Another client may create them between our list and our create.
-            with suppress(TopicAlreadyExistsError):
-                await admin.create_topics(missing)
-    finally:
-        await admin.close()
-    created = [t.name for t in missing]
-    await known_everywhere(settings, created)
-    return created
+        ],
+    )
 
 
 async def ensure_changelogs(settings: Settings, changelogs: Mapping[str, int]) -> None:
     """Create the worker's changelog topics (name: partitions) before faust starts,
-    compacted and replicated like the pipeline's, and wait until every broker
-    knows them. faust would create them itself while starting, moments before its
-    consumer group assigns partitions; on a cluster the broker it then asks may not
-    know a topic that new yet, and faust leaves that topic out of every assignment
-    until the next rebalance: a table whose changelog is never assigned cannot be
-    written by the worker that takes it over."""
-    found = await cluster_durability(settings)
-    admin = AIOKafkaAdminClient(**aiokafka_options(settings))
-    await admin.start()
-    try:
-        existing = set(await admin.list_topics())
-        missing = [
+    compacted and replicated like the pipeline's. faust would create them itself
+    while starting, moments before its consumer group assigns partitions; on a
+    cluster the broker it then asks may not know a topic that new yet, and faust
+    leaves that topic out of every assignment until the next rebalance: a table
+    whose changelog is never assigned cannot be written by the worker that takes it
+    over. Waits until every broker knows them all, new or not."""
+    await _create_missing(
+        settings,
+        lambda found: [
             NewTopic(
                 name,
                 num_partitions=partitions,
@@ -463,14 +448,31 @@ async def ensure_changelogs(settings: Settings, changelogs: Mapping[str, int]) -
                 },
             )
             for name, partitions in changelogs.items()
-            if name not in existing
-        ]
+        ],
+    )
+    await known_everywhere(settings, list(changelogs))
+
+
+async def _create_missing(
+    settings: Settings, wanted: Callable[[Durability], list[NewTopic]]
+) -> list[str]:
+    """Create those of the ``wanted`` topics (made for the cluster's durability)
+    that do not exist yet, and wait until every broker knows them; their names."""
+    admin = AIOKafkaAdminClient(**aiokafka_options(settings))
+    await admin.start()
+    try:
+        found = durability(settings, len((await admin.describe_cluster())["brokers"]))
+        existing = set(await admin.list_topics())
+        missing = [topic for topic in wanted(found) if topic.name not in existing]
         if missing:
+            # Another client may create them between our list and our create.
             with suppress(TopicAlreadyExistsError):
                 await admin.create_topics(missing)
     finally:
         await admin.close()
-    await known_everywhere(settings, list(changelogs))
+    created = [topic.name for topic in missing]
+    await known_everywhere(settings, created)
+    return created
 
 
 async def known_everywhere(

@@ -112,17 +112,16 @@ def log_table(
     name: str,
     sends: ChangelogSends,
     options: Mapping[str, int] | None = None,
-    topic_configs: Mapping[str, str] | None = None,
 ) -> faust.types.TableT[str, Any]:
     """A table of a one-partition log's decider: JSON keys and values, partition 0.
 
     Its changelog sends are collected by ``sends``, which the decider hands to
     ``run_decider`` so that an event is acknowledged only after they land.
-    ``options`` are RocksDB's (``rocksdb_options``), ``topic_configs`` the
-    changelog topic's (``changelog_configs``)."""
+    ``options`` are RocksDB's (``rocksdb_options``). Its changelog topic is
+    created before faust starts (``pipeline.clients.kafka.ensure_changelogs``)."""
     # JSON keys (faust's default for plain types) keep RocksDB's key order, which
-    # the expiry sweeps rely on. use_partitioner: with one partition every changelog
-    # record goes to partition 0 whatever event is current.
+    # the expiry sweeps rely on. use_partitioner: the store reads and writes its one
+    # partition whatever event is current (partition_for_key names it for sends).
     table = _TrackedTable(
         app,
         name=name,
@@ -133,7 +132,6 @@ def log_table(
         # A copy: faust's store pops its own keys from the dict it is given, and
         # the state and expiry tables share one.
         options=dict(options or {}),
-        extra_topic_configs=dict(topic_configs or {}),
     )
     table.sends = sends
     app.tables.add(table)
@@ -162,8 +160,7 @@ def window_tables(
     recently used values, emptied whenever partitions move: faust then restores
     the table behind it."""
     sends, options = ChangelogSends(), rocksdb_options(settings)
-    configs = changelog_configs(settings)
-    table = log_table(app, f"{stage}-state", sends, options, configs)
+    table = log_table(app, f"{stage}-state", sends, options)
     state = CachedStore(table, settings.state_cache_keys)
 
     async def forget(_app: Any, /, *args: Any, **kwargs: Any) -> None:
@@ -171,13 +168,7 @@ def window_tables(
 
     app.on_partitions_revoked.connect(forget)
     app.on_partitions_assigned.connect(forget)
-    return sends, state, log_table(app, f"{stage}-expiry", sends, options, configs)
-
-
-def changelog_configs(settings: Settings) -> dict[str, str]:
-    """A changelog topic's settings: its writes wait for as many copies as the
-    pipeline's topics' (``with_durability`` resolved them before the app was made)."""
-    return {"min.insync.replicas": str(settings.topic_min_insync_replicas or 1)}
+    return sends, state, log_table(app, f"{stage}-expiry", sends, options)
 
 
 async def run_decider(
